@@ -1,0 +1,5 @@
+import sys
+
+from aicrc.cli import main
+
+sys.exit(main())

@@ -1,0 +1,252 @@
+"""The `aicrc` command line: a thin layer over `aicrc.api`.
+
+Exit codes: 0 success, 1 the input has errors, 2 the command line itself is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aicrc import __version__
+from aicrc import diagnostics as diag
+
+if TYPE_CHECKING:
+    from aicrc.api import Compilation
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, commands = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    try:
+        dimensions: list[tuple[str, str]] = []
+        if command in commands:
+            argv, dimensions = _take_dimension_flags(argv, commands[command])
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        args.dimensions = dimensions
+        return int(args.handler(args))
+    except UsageError as problem:
+        print(f"aicrc {command}: error: {problem}\nTry 'aicrc {command} --help'.", file=sys.stderr)
+        return EXIT_USAGE
+    except diag.AicrcError as failure:
+        _report(failure, getattr(args, "format", "text"))
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+# ---- commands ------------------------------------------------------------------------------------
+
+
+def _compile(args: argparse.Namespace) -> int:
+    compilation = _compilation(args)
+    text = compilation.render(args.format)
+    _warn(compilation)
+    _write(text, args.output)
+    return EXIT_OK
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from aicrc.explain import render_text, to_data
+
+    compilation = _compilation(args)
+    stories = compilation.explain(args.path)
+    _write(json.dumps(to_data(stories), indent=2) + "\n" if args.format == "json" else render_text(stories), None)
+    return EXIT_OK
+
+
+def _query(args: argparse.Namespace) -> int:
+    compilation = _compilation(args)
+    value = compilation.query(args.path)
+    if args.format == "json":
+        text = json.dumps(value, indent=2) + "\n"
+    elif isinstance(value, (dict, list)):
+        from aicrc.emit.text import to_yaml
+
+        text = to_yaml(value)
+    else:
+        text = _scalar(value) + "\n"
+    _write(text, None)
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from aicrc.emit.model import json_schema
+
+    _write(json.dumps(json_schema(), indent=2) + "\n", args.output)
+    return EXIT_OK
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+# ---- shared plumbing -----------------------------------------------------------------------------
+
+
+def _compilation(args: argparse.Namespace) -> Compilation:
+    from aicrc.api import load_library, parse_override
+    from aicrc.evaluate.criteria import RawCriterion
+
+    file, path = _positionals(args)
+    if path is not None:
+        args.path = path
+    overrides = [parse_override(text) for text in args.set]
+    criteria = [RawCriterion(name, value, where=f"--{name}") for name, value in args.dimensions]
+    extra_sources = {}
+    if args.criteria:
+        from aicrc.criteria_file import read_criteria_file
+
+        from_file, source = read_criteria_file(Path(args.criteria))
+        criteria = from_file + criteria
+        extra_sources[source.display] = source
+    try:
+        library = load_library(args.overlay)
+        if file is not None:
+            return library.compile_file(file, criteria=criteria, overrides=overrides)
+        if not criteria:
+            raise UsageError("give a recipe FILE, --criteria FILE, or dimension flags such as --service eks")
+        return library.compile(criteria, overrides=overrides)
+    except diag.AicrcError as failure:
+        failure.sources.update(extra_sources)
+        raise
+
+
+def _positionals(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """`compile [FILE]`, `explain FILE PATH` / `explain PATH` with criteria flags."""
+    given = list(args.inputs)
+    by_criteria = bool(args.criteria or args.dimensions)
+    wanted_path = args.command in ("explain", "query")
+    expected = (0 if by_criteria else 1) + (1 if wanted_path else 0)
+    if args.command == "compile" and by_criteria and len(given) == 1:
+        expected = 1  # a recipe file plus flags that add criteria it leaves open
+    if len(given) != expected:
+        shape = {"compile": "FILE", "explain": "FILE PATH", "query": "FILE SELECTOR"}[args.command]
+        raise UsageError(f"expected {shape}" + (" (or criteria flags instead of FILE)" if args.command != "compile" else ""))
+    path = given.pop() if wanted_path else None
+    return (given[0] if given else None), path
+
+
+def _take_dimension_flags(argv: list[str], command: argparse.ArgumentParser) -> tuple[list[str], list[tuple[str, str]]]:
+    """Options the command does not define are criteria (`--service eks`). The library says which
+    dimensions exist, so their names are checked once it is loaded; taking them out before
+    argparse runs keeps their values from being read as positional arguments."""
+    known = {option for action in command._actions for option in action.option_strings}
+    rest: list[str] = []
+    flags: list[tuple[str, str]] = []
+    items = iter(argv)
+    for item in items:
+        name, equals, value = item.partition("=")
+        if not item.startswith("--") or name in known or item == "--":
+            rest.append(item)
+            continue
+        if not equals:
+            value = next(items, "")
+            if not value or value.startswith("-"):
+                raise UsageError(f"{name} needs a value")
+        flags.append((name[2:], value))
+    return rest, flags
+
+
+def _write(text: str, output: str | None) -> None:
+    """Print, or replace `output` atomically: an error never leaves a half-written file behind."""
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        return
+    target = Path(output)
+    try:
+        fd, temp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, target)
+    except OSError as failure:
+        raise diag.error("E0104", f"cannot write {output}: {failure.strerror}") from None
+
+
+def _warn(compilation: Compilation) -> None:
+    for warning in compilation.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def _report(failure: diag.AicrcError, output_format: str) -> None:
+    if output_format == "json":
+        json.dump({"errors": [d.to_dict() for d in failure.diagnostics]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    color = sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+    print(failure.render(color=color), file=sys.stderr)
+
+
+# ---- argument parsing ----------------------------------------------------------------------------
+
+_EPILOG = """\
+criteria: instead of a recipe FILE, name the cluster with one flag per dimension of the library,
+  e.g. --service eks --accelerator gb200 --os ubuntu --intent training (--platform follows intent),
+  or read a RecipeCriteria YAML file with --criteria FILE. Values are case-insensitive; `any` = unset.
+exit codes: 0 ok, 1 the input has errors, 2 usage error
+"""
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    parser = argparse.ArgumentParser(
+        prog="aicrc",
+        description="Compile recipes for GPU-accelerated Kubernetes into version-locked deployment configurations.",
+    )
+    parser.add_argument("--version", action="version", version=f"aicrc {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    by_name: dict[str, argparse.ArgumentParser] = {}
+
+    def command(name: str, summary: str, handler: Any, usage_hint: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name, help=summary, description=summary, epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+        sub.set_defaults(handler=handler)
+        by_name[name] = sub
+        sub.add_argument("inputs", nargs="*", metavar=usage_hint)
+        sub.add_argument("--criteria", metavar="FILE", help="a RecipeCriteria YAML file (the reference system's format)")
+        sub.add_argument(
+            "--overlay", action="append", default=[], metavar="DIR", help="a private overlay folder (repeatable; also AICRC_PATH)"
+        )
+        sub.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="COMPONENT:PATH=VALUE",
+            help="override one value (repeatable; VALUE is read as YAML)",
+        )
+        return sub
+
+    compile_ = command("compile", "compile a recipe into one resolved, version-locked configuration", _compile, "FILE")
+    compile_.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (only when the compile succeeds)")
+    compile_.add_argument("--format", choices=("yaml", "json"), default="yaml", help="output format (default yaml); json also for errors")
+
+    explain = command("explain", "show where a value came from and what it overrode", _explain, "FILE PATH")
+    explain.add_argument("--format", choices=("text", "json"), default="text")
+
+    query = command("query", "print one value or subtree of the compiled recipe", _query, "FILE SELECTOR")
+    query.add_argument("--format", choices=("text", "json"), default="text", help="text: scalars raw, subtrees as YAML")
+
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of compiled recipes", description="print the JSON Schema of compiled recipes"
+    )
+    schema.set_defaults(handler=_schema)
+    schema.add_argument("-o", "--output", metavar="FILE")
+    return parser, by_name

@@ -1,0 +1,187 @@
+"""Diagnostics: one error type with a stable code, rendered rustc-style with the source line and a caret.
+
+Codes are grouped by stage so that a code tells a reader where to look:
+E01xx reading and parsing, E02xx loading (imports, definitions), E03xx names and criteria,
+E04xx evaluation (values, layers), E05xx solving (dependencies), E06xx command-line input.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from aicrc.source import SourceFile, Span
+
+# Stable codes and their one-line meaning (`aicrc` prints the code; docs and tests cite it).
+CODES: dict[str, str] = {
+    "E0101": "syntax error",
+    "E0102": "unterminated string",
+    "E0103": "file is not UTF-8",
+    "E0104": "file not found or unreadable",
+    "E0105": "input too large",
+    "E0106": "nesting too deep",
+    "E0107": "empty recipe file",
+    "E0108": "statement repeated where only one is allowed",
+    "E0201": "import not found",
+    "E0202": "import cycle",
+    "E0203": "duplicate definition",
+    "E0204": "no recipe in file",
+    "E0301": "unknown component",
+    "E0302": "unknown feature",
+    "E0303": "unknown dimension",
+    "E0304": "unknown dimension value",
+    "E0305": "unknown layer kind",
+    "E0306": "invalid component declaration",
+    "E0307": "unknown check phase",
+    "E0401": "equal-precedence layers disagree",
+    "E0402": "set through a non-map value",
+    "E0403": "set for a component not in the recipe",
+    "E0404": "invalid criteria",
+    "E0501": "missing dependency",
+    "E0502": "dependency cycle",
+    "E0503": "dropped component is still needed",
+    "E0601": "invalid command-line value",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A secondary location with a short message (`first defined here`)."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span | None = None
+    labels: tuple[Label, ...] = ()
+    notes: tuple[str, ...] = ()
+    help: str | None = None
+    severity: str = "error"
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        if self.span is None:
+            return ("", 0, 0, self.code)
+        return (self.span.file, self.span.line, self.span.col, self.code)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+            "location": _span_dict(self.span),
+            "labels": [{"message": label.message, "location": _span_dict(label.span)} for label in self.labels],
+            "notes": list(self.notes),
+            "help": self.help,
+        }
+
+
+def _span_dict(span: Span | None) -> dict[str, object] | None:
+    if span is None:
+        return None
+    return {
+        "file": span.file,
+        "line": span.line,
+        "column": span.col,
+        "endLine": span.end_line,
+        "endColumn": span.end_col,
+    }
+
+
+class AicrcError(Exception):
+    """Raised by any stage for problems in the user's input; carries one or more diagnostics."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic], sources: Mapping[str, SourceFile] | None = None) -> None:
+        self.diagnostics = tuple(sorted(diagnostics, key=Diagnostic.sort_key))
+        # The texts the spans point into, so the error renders with its source lines anywhere.
+        self.sources: dict[str, SourceFile] = dict(sources or {})
+        super().__init__("; ".join(f"{d.code}: {d.message}" for d in self.diagnostics))
+
+    def render(self, *, color: bool = False) -> str:
+        return render_all(self.diagnostics, self.sources, color=color)
+
+
+def error(code: str, message: str, span: Span | None = None, **extra: object) -> AicrcError:
+    return AicrcError([Diagnostic(code, message, span, **extra)])  # type: ignore[arg-type]
+
+
+class Collector:
+    """Gathers independent errors so one run reports them all, then raises them together."""
+
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+
+    def add(self, code: str, message: str, span: Span | None = None, **extra: object) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, **extra))  # type: ignore[arg-type]
+
+    def extend(self, failure: AicrcError) -> None:
+        self.diagnostics.extend(failure.diagnostics)
+
+    def raise_if_any(self, sources: Mapping[str, SourceFile] | None = None) -> None:
+        if self.diagnostics:
+            raise AicrcError(self.diagnostics, sources)
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """A `help` line naming the closest candidate, if one is close enough to be a likely typo."""
+    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean `{matches[0]}`?" if matches else None
+
+
+def one_of(candidates: Iterable[str]) -> str:
+    return ", ".join(sorted(set(candidates)))
+
+
+# ---- rendering -----------------------------------------------------------------------------------
+
+_RED, _BLUE, _BOLD, _RESET = "\x1b[31m", "\x1b[34m", "\x1b[1m", "\x1b[0m"
+
+
+def render(diagnostic: Diagnostic, sources: Mapping[str, SourceFile], *, color: bool = False) -> str:
+    """Render one diagnostic the way rustc does: header, location, source line, caret, notes."""
+
+    def paint(text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if color else text
+
+    header = paint(f"{diagnostic.severity}[{diagnostic.code}]", _BOLD + (_RED if diagnostic.severity == "error" else _BLUE))
+    lines = [f"{header}: {paint(diagnostic.message, _BOLD) if color else diagnostic.message}"]
+    if diagnostic.span is not None:
+        lines += _snippet(diagnostic.span, None, sources, paint, primary=True)
+    for label in diagnostic.labels:
+        lines += _snippet(label.span, label.message, sources, paint, primary=False)
+    lines += [f"  = note: {note}" for note in diagnostic.notes]
+    if diagnostic.help:
+        lines.append(f"  = help: {diagnostic.help}")
+    return "\n".join(lines)
+
+
+def _snippet(span: Span, message: str | None, sources: Mapping[str, SourceFile], paint, *, primary: bool) -> list[str]:
+    gutter = " " * len(str(span.line))
+    out = [f"{gutter}--> {span}"]
+    source = sources.get(span.file)
+    text = source.line_text(span.line) if source else ""
+    if not text:
+        if message:
+            out.append(f"{gutter} = {message}")
+        return out
+    text = text.expandtabs(4)
+    width = (span.end_col - span.col) if span.end_line == span.line else len(text) - span.col + 1
+    width = max(1, min(width, len(text) - span.col + 1))
+    marker = ("^" if primary else "-") * width
+    caret_line = " " * (span.col - 1) + paint(marker, _RED if primary else _BLUE)
+    if message:
+        caret_line += " " + message
+    out += [f"{gutter} |", f"{span.line} | {text}", f"{gutter} | {caret_line}"]
+    return out
+
+
+def render_all(diagnostics: Sequence[Diagnostic], sources: Mapping[str, SourceFile], *, color: bool = False) -> str:
+    parts = [render(d, sources, color=color) for d in diagnostics]
+    errors = sum(1 for d in diagnostics if d.severity == "error")
+    if errors > 1:
+        parts.append(f"aborting: {errors} errors")
+    return "\n\n".join(parts)

@@ -1,0 +1,1 @@
+"""Stage 5, emit: Resolved + Plan -> the compiled recipe document, as YAML or JSON."""

@@ -1,0 +1,59 @@
+"""The compiled recipe as a plain document, keys in one canonical order so golden diffs are stable.
+
+The document is what `aicrc compile` prints and what later stages (bundles, validation) read back;
+`aicrc.emit.model.CompiledRecipe` describes it and publishes its JSON Schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aicrc import __version__
+from aicrc.evaluate.model import Resolved, ResolvedComponent
+from aicrc.solve import Plan
+
+API_VERSION = "aicrc/v1alpha1"
+KIND = "CompiledRecipe"
+
+
+def build(resolved: Resolved, plan: Plan, digest: str) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "metadata": {
+            "name": resolved.recipe,
+            "criteria": dict(resolved.criteria),
+            "layers": [layer.name for layer in resolved.layers],
+            "digest": f"sha256:{digest}",
+            "compiler": f"aicrc {__version__}",
+        },
+        "constraints": [{"name": c.name, "operator": c.operator, "value": c.value, "layer": c.origin.layer} for c in resolved.constraints],
+        "checks": {phase: list(names) for phase, names in resolved.checks.items()},
+        "deploymentOrder": list(plan.order),
+        "components": [_component(resolved.components[name], plan.waves[name]) for name in plan.order],
+    }
+
+
+def _component(component: ResolvedComponent, wave: int) -> dict[str, Any]:
+    document: dict[str, Any] = {"name": component.name, "kind": component.kind, "wave": wave}
+    chart = component.chart
+    if chart is not None:
+        document["chart"] = {
+            "repository": chart.repository.value,
+            "name": chart.name.text,
+            "version": chart.version.value,
+        }
+    document["namespace"] = component.namespace
+    document["needs"] = sorted(component.needs)
+    document["values"] = canonical(component.values)
+    document["manifests"] = [{"name": m.name, "content": m.content} for m in component.manifests]
+    return document
+
+
+def canonical(value: Any) -> Any:
+    """Maps with their keys sorted, all the way down; list order is meaning, so it stays."""
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    return value

@@ -1,0 +1,1 @@
+"""Stage 3, evaluate: bind criteria, select and order layers, merge components and values."""

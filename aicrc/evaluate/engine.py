@@ -1,0 +1,345 @@
+"""Stage 3, evaluate: Program + criteria -> Resolved.
+
+Layers that apply to the criteria are grouped into precedence bands by (kind, specificity); bands
+apply lowest first, so a higher band overrides silently (and `explain` shows what it overrode).
+Inside one band the order of layers is arbitrary, so any disagreement between two of them is an
+error that names both places.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aicrc import diagnostics as diag
+from aicrc.evaluate.criteria import RawCriterion, bind
+from aicrc.evaluate.model import AppliedLayer, Constraint, Manifest, Resolved, ResolvedComponent
+from aicrc.evaluate.predicates import dimensions_named, holds
+from aicrc.evaluate.references import LAYER_KINDS, check_references
+from aicrc.evaluate.values import Assignment, Origin, Path, ValueTree, leaves, same, to_python
+from aicrc.loader import Program, read_manifest
+from aicrc.source import Span
+from aicrc.syntax import ast
+
+# Precedence of everything that can contribute, lowest first.
+KIND_RANK = {"component": 0, **{kind: i + 1 for i, kind in enumerate(LAYER_KINDS)}, "recipe": 7, "command-line": 8}
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """`--set component:path=value` from the command line (or an API caller)."""
+
+    component: str
+    path: Path
+    value: Any
+
+
+@dataclass
+class _Unit:
+    """The statements one layer (or the recipe) contributes, features expanded in place."""
+
+    name: str
+    kind: str
+    specificity: int
+    span: Span | None
+    statements: list[tuple[ast.Statement, Origin]] = field(default_factory=list)
+
+    @property
+    def precedence(self) -> tuple[int, int]:
+        return (KIND_RANK[self.kind], self.specificity)
+
+
+@dataclass
+class _Effects:
+    """What a unit does, in the shape needed to compare it with the other units of its band."""
+
+    uses: dict[str, Span] = field(default_factory=dict)
+    drops: dict[str, Span] = field(default_factory=dict)
+    assignments: list[Assignment] = field(default_factory=list)
+    needs: list[tuple[str, str, Span]] = field(default_factory=list)
+    requires: dict[str, list[Constraint]] = field(default_factory=dict)
+    checks: list[tuple[str, str]] = field(default_factory=list)
+
+    def final_values(self) -> dict[tuple[str, Path], Assignment]:
+        return {(a.component, a.path): a for a in self.assignments}
+
+
+def evaluate(
+    program: Program,
+    recipe: ast.Recipe | None,
+    criteria: Sequence[RawCriterion] = (),
+    overrides: Sequence[Override] = (),
+    name: str | None = None,
+) -> Resolved:
+    if not program.references_checked:
+        check_references(program)
+        program.references_checked = True
+    raw = list(criteria)
+    if recipe is not None:
+        raw = [RawCriterion(b.dimension.text, b.value.text, b.span) for b in recipe.bindings] + raw
+    bound = bind(raw, program.dimensions)
+
+    units = _select_layers(program, bound)
+    if recipe is not None:
+        recipe_unit = _Unit(recipe.name.text, "recipe", len(bound), recipe.span)
+        _expand(program, bound, recipe_unit, recipe.body, None, None)
+        units.append(recipe_unit)
+
+    members: dict[str, Span | None] = {}
+    dropped: dict[str, Span | None] = {}
+    assignments: list[Assignment] = []
+    strict: list[Assignment] = []  # the recipe's own and the command line's: must hit a member
+    needs: dict[str, dict[str, Span]] = defaultdict(dict)
+    constraints: dict[str, list[Constraint]] = {}
+    checks: dict[str, list[str]] = defaultdict(list)
+    applied: list[AppliedLayer] = []
+
+    for band in _bands(units):
+        effects = [_effects(unit) for unit in band]
+        _check_band(band, effects)
+        for unit, effect in zip(band, effects, strict=False):
+            if unit.kind != "recipe":
+                applied.append(AppliedLayer(unit.name, unit.kind, unit.specificity, unit.span))
+            for component, span in effect.uses.items():
+                members[component] = span
+                dropped.pop(component, None)
+            for component, span in effect.drops.items():
+                members.pop(component, None)
+                dropped[component] = span
+            assignments += effect.assignments
+            if unit.kind == "recipe":
+                strict += effect.assignments
+            for component, dependency, span in effect.needs:
+                needs[component].setdefault(dependency, span)
+            constraints.update(effect.requires)
+            for phase, check in effect.checks:
+                if check not in checks[phase]:
+                    checks[phase].append(check)
+
+    cli_origin = Origin("command line (--set)", "command-line", None)
+    for override in overrides:
+        assignment = Assignment(override.component, override.path, override.value, cli_origin)
+        assignments.append(assignment)
+        strict.append(assignment)
+
+    _check_strict(program, strict, members)
+    components = _resolve_components(program, members, assignments, needs)
+    return Resolved(
+        recipe=name or (recipe.name.text if recipe else "-".join(bound.values()) or "generic"),
+        criteria=bound,
+        layers=applied,
+        components=components,
+        dropped=dropped,
+        constraints=[c for key in sorted(constraints) for c in constraints[key]],
+        checks={phase: sorted(names) for phase, names in sorted(checks.items())},
+    )
+
+
+# ---- selecting and expanding layers --------------------------------------------------------------
+
+
+def _select_layers(program: Program, criteria: dict[str, str]) -> list[_Unit]:
+    units = []
+    for layer in program.layers.values():
+        if layer.when is not None and not holds(layer.when, criteria, program.dimensions):
+            continue
+        unit = _Unit(layer.name.text, layer.kind.text, len(dimensions_named(layer.when)), layer.name.span)
+        _expand(program, criteria, unit, layer.body, None, None)
+        units.append(unit)
+    return units
+
+
+def _expand(
+    program: Program,
+    criteria: dict[str, str],
+    unit: _Unit,
+    body: Iterable[ast.Statement],
+    feature: str | None,
+    rule: Span | None,
+    active: tuple[str, ...] = (),
+) -> None:
+    """Inline enabled features into the unit, so they apply at the enabling layer's precedence."""
+    for statement in body:
+        if isinstance(statement, (ast.Enable, ast.Rule)):
+            if isinstance(statement, ast.Rule) and not holds(statement.when, criteria, program.dimensions):
+                continue
+            enabled_at = statement.span  # where the feature was switched on, for `explain`
+            for name in statement.features:
+                if name.text in active:  # a feature that (indirectly) enables itself adds nothing new
+                    continue
+                enabled = program.features[name.text]
+                _expand(program, criteria, unit, enabled.body, name.text, enabled_at, (*active, name.text))
+            continue
+        unit.statements.append((statement, Origin(unit.name, unit.kind, statement.span, feature, rule)))
+
+
+def _bands(units: list[_Unit]) -> list[list[_Unit]]:
+    ordered = sorted(units, key=lambda u: (u.precedence, u.name))
+    bands: list[list[_Unit]] = []
+    for unit in ordered:
+        if bands and bands[-1][0].precedence == unit.precedence:
+            bands[-1].append(unit)
+        else:
+            bands.append([unit])
+    return bands
+
+
+def _effects(unit: _Unit) -> _Effects:
+    effects = _Effects()
+    for statement, origin in unit.statements:
+        if isinstance(statement, ast.Use):
+            for name in statement.components:
+                effects.uses[name.text] = name.span
+                effects.drops.pop(name.text, None)
+        elif isinstance(statement, ast.Drop):
+            for name in statement.components:
+                effects.drops[name.text] = name.span
+                effects.uses.pop(name.text, None)
+        elif isinstance(statement, ast.Set):
+            component, *rest = statement.path.segments  # the grammar guarantees a key after it
+            for path, value, _ in leaves(tuple(rest), statement.value):
+                effects.assignments.append(Assignment(component, path, value, origin))
+        elif isinstance(statement, ast.ValuesBlock):
+            for path, value, _ in leaves((), statement.body):
+                if path:
+                    effects.assignments.append(Assignment(statement.component.text, path, value, origin))
+        elif isinstance(statement, ast.Needs):
+            for dependency in statement.dependencies:
+                effects.needs.append((statement.component.text, dependency.text, dependency.span))
+        elif isinstance(statement, ast.Require):
+            key = ".".join(statement.path.segments)  # Type.Subtype.Key, as the reference names them
+            constraint = Constraint(key, statement.op, to_python(statement.value), origin)
+            effects.requires.setdefault(key, []).append(constraint)
+        elif isinstance(statement, ast.Check):
+            effects.checks += [(statement.phase.text, name.text) for name in statement.names]
+    return effects
+
+
+# ---- equal precedence must agree -----------------------------------------------------------------
+
+
+def _check_band(band: list[_Unit], effects: list[_Effects]) -> None:
+    if len(band) < 2:
+        return
+    problems = diag.Collector()
+    values = [e.final_values() for e in effects]
+    for i in range(len(band)):
+        for j in range(i + 1, len(band)):
+            _compare(band[i], band[j], effects[i], effects[j], values[i], values[j], problems)
+    problems.raise_if_any()
+
+
+def _compare(
+    a: _Unit,
+    b: _Unit,
+    ea: _Effects,
+    eb: _Effects,
+    va: dict[tuple[str, Path], Assignment],
+    vb: dict[tuple[str, Path], Assignment],
+    problems: diag.Collector,
+) -> None:
+    kind, spec = a.kind, a.specificity
+
+    def clash(what: str, here: Span | None, there: Span | None, detail: str) -> None:
+        problems.add(
+            "E0401",
+            f"layers `{a.name}` and `{b.name}` have equal precedence and disagree on {what}",
+            there,
+            labels=(diag.Label(here, f"`{a.name}`: {detail}"),) if here else (),
+            notes=(f"both are `{kind}` layers naming {spec} dimension(s), so neither overrides the other",),
+            help="make one layer more specific (name another dimension in its `when`), or agree on one value",
+        )
+
+    for key, assignment in va.items():
+        other = vb.get(key)
+        shown = ".".join((key[0], *key[1]))
+        if other is not None and not same(assignment.value, other.value):
+            clash(f"`{shown}`", assignment.origin.span, other.origin.span, f"{_show(assignment.value)}; `{b.name}`: {_show(other.value)}")
+    for first, second, _x, y in ((va, vb, a, b), (vb, va, b, a)):
+        for (component, path), assignment in first.items():
+            for cut in range(1, len(path)):
+                blocker = second.get((component, path[:cut]))
+                if blocker is not None and blocker.value != {}:
+                    shown = ".".join((component, *path[:cut]))
+                    clash(
+                        f"`{shown}`",
+                        assignment.origin.span,
+                        blocker.origin.span,
+                        f"sets a key under it; `{y.name}` sets it to {_show(blocker.value)}",
+                    )
+    for component, span in ea.uses.items():
+        if component in eb.drops:
+            clash(f"component `{component}`", span, eb.drops[component], f"uses it; `{b.name}` drops it")
+    for component, span in ea.drops.items():
+        if component in eb.uses:
+            clash(f"component `{component}`", span, eb.uses[component], f"drops it; `{b.name}` uses it")
+    for key, constraints in ea.requires.items():
+        others = eb.requires.get(key)
+        if others is not None and [(c.operator, c.value) for c in constraints] != [(c.operator, c.value) for c in others]:
+            clash(
+                f"constraint `{key}`",
+                constraints[0].origin.span,
+                others[0].origin.span,
+                f"{constraints[0].operator} {_show(constraints[0].value)}; `{b.name}`: {others[0].operator} {_show(others[0].value)}",
+            )
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value)
+
+
+# ---- assembling components -----------------------------------------------------------------------
+
+
+def _check_strict(program: Program, strict: list[Assignment], members: dict[str, Span | None]) -> None:
+    problems = diag.Collector()
+    reported: set[str] = set()
+    for assignment in strict:
+        if assignment.component in members or assignment.component in reported:
+            continue
+        reported.add(assignment.component)
+        where = "--set" if assignment.origin.kind == "command-line" else "the recipe"
+        problems.add(
+            "E0403",
+            f"{where} sets values for `{assignment.component}`, which is not in the recipe",
+            assignment.origin.span,
+            notes=(f"components in the recipe: {diag.one_of(members)}",),
+            help=diag.did_you_mean(assignment.component, members) or f"add `use {assignment.component}` to the recipe",
+        )
+    problems.raise_if_any(program.sources)
+
+
+def _resolve_components(
+    program: Program,
+    members: dict[str, Span | None],
+    assignments: list[Assignment],
+    needs: dict[str, dict[str, Span]],
+) -> dict[str, ResolvedComponent]:
+    trees = {name: ValueTree() for name in members}
+    for name in sorted(members):
+        definition = program.components[name]
+        if definition.values is not None:
+            for path, value, span in leaves((), definition.values):
+                if path:
+                    trees[name].apply(Assignment(name, path, value, Origin(f"component {name}", "component", span)))
+    for assignment in assignments:
+        if assignment.component in trees:
+            trees[assignment.component].apply(assignment)
+    components: dict[str, ResolvedComponent] = {}
+    for name in sorted(members):
+        definition = program.components[name]
+        declared = {n.text: n.span for n in definition.needs}
+        components[name] = ResolvedComponent(
+            name=name,
+            definition=definition,
+            kind=definition.kind.text if definition.kind else "helm",
+            namespace=definition.namespace.text,  # type: ignore[union-attr] # required by check_references
+            values=trees[name].values,
+            history=trees[name].history,
+            needs={**declared, **{d: s for d, s in needs.get(name, {}).items() if d not in declared}},
+            manifests=[Manifest(*read_manifest(program, definition, m)) for m in definition.manifests],
+        )
+    return components

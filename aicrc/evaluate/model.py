@@ -1,0 +1,62 @@
+"""What evaluation produces: the resolved recipe, before dependency solving."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aicrc.evaluate.values import Contribution, Origin, Path
+from aicrc.source import Span
+from aicrc.syntax import ast
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedLayer:
+    name: str
+    kind: str
+    specificity: int
+    span: Span | None
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    name: str  # the file as shown to users, e.g. stdlib/components/manifests/runtime.yaml
+    content: str
+
+
+@dataclass(slots=True)
+class ResolvedComponent:
+    name: str
+    definition: ast.Component
+    kind: str
+    namespace: str
+    values: dict[str, Any]
+    history: dict[Path, list[Contribution]]
+    needs: dict[str, Span]  # dependency -> where it was declared
+    manifests: list[Manifest] = field(default_factory=list)
+
+    @property
+    def chart(self) -> ast.Chart | None:
+        return self.definition.chart
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """`require PATH OP VALUE`: something the cluster must measure up to before deployment."""
+
+    name: str
+    operator: str
+    value: Any
+    origin: Origin
+
+
+@dataclass(slots=True)
+class Resolved:
+    recipe: str
+    criteria: dict[str, str]
+    layers: list[AppliedLayer]
+    components: dict[str, ResolvedComponent]
+    dropped: dict[str, Span | None]  # components removed by `drop`, for "still needed" errors
+    constraints: list[Constraint]
+    checks: dict[str, list[str]]
+    warnings: list[str] = field(default_factory=list)

@@ -1,0 +1,173 @@
+"""Helm values with provenance: every leaf knows each assignment that set it, winner last.
+
+Semantics follow Helm: maps merge key by key, scalars and lists replace, and `null` is kept as a
+value (Helm deletes the chart default of a key set to null). Setting a key *through* a scalar or a
+list (`a.b = 1` where `a = "x"`) is an error rather than a silent replacement.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aicrc import diagnostics as diag
+from aicrc.source import Span
+from aicrc.syntax import ast
+
+Path = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a contribution comes from: a layer (or the component's defaults, the recipe, the
+    command line), the statement's span, and the feature that carried it, if any."""
+
+    layer: str
+    kind: str
+    span: Span | None
+    feature: str | None = None
+    rule: Span | None = None  # the `enable` (or `when ... enable` rule) that switched the feature on
+
+    def describe(self) -> str:
+        if self.kind in ("component", "command-line"):
+            text = self.layer
+        elif self.kind == "recipe":
+            text = f"recipe {self.layer}"
+        else:
+            text = f"{self.kind} layer {self.layer}"
+        if self.feature:
+            text += f" via feature {self.feature}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    component: str
+    path: Path
+    value: Any
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One assignment as recorded in a leaf's history; `path` differs from the leaf's own path
+    when a whole subtree was replaced from above."""
+
+    value: Any
+    origin: Origin
+    path: Path
+
+
+def to_python(value: ast.Value) -> Any:
+    if isinstance(value, ast.Literal):
+        return value.value
+    if isinstance(value, ast.ListValue):
+        return [to_python(item) for item in value.items]
+    result: dict[str, Any] = {}
+    for entry in value.entries:
+        _nest(result, entry.path.segments, to_python(entry.value))
+    return result
+
+
+def _nest(target: dict[str, Any], path: Path, value: Any) -> None:
+    for segment in path[:-1]:
+        child = target.get(segment)
+        if not isinstance(child, dict):
+            child = target[segment] = {}
+        target = child
+    last = path[-1]
+    if isinstance(value, dict) and isinstance(target.get(last), dict):
+        for key, item in value.items():
+            _nest(target[last], (key,), item)
+    else:
+        target[last] = value
+
+
+def leaves(path: Path, value: ast.Value) -> list[tuple[Path, Any, Span]]:
+    """Flatten a value into (path, leaf, span) triples: scalars, whole lists and empty maps."""
+    if isinstance(value, ast.MapValue) and value.entries:
+        out: list[tuple[Path, Any, Span]] = []
+        for entry in value.entries:
+            out += leaves(path + entry.path.segments, entry.value)
+        return out
+    return [(path, to_python(value), value.span)]
+
+
+def same(a: Any, b: Any) -> bool:
+    """Value equality that tells `true` from `1` and `1` from `1.0`, as YAML does."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+@dataclass
+class ValueTree:
+    values: dict[str, Any] = field(default_factory=dict)
+    history: dict[Path, list[Contribution]] = field(default_factory=dict)
+
+    def apply(self, assignment: Assignment) -> None:
+        path, value = assignment.path, assignment.value
+        node = self.values
+        for depth in range(len(path) - 1):
+            segment = path[depth]
+            child = node.get(segment)
+            if child is None:
+                # absent, or null: a later, deeper set brings the key back as a map
+                self.history.pop(path[: depth + 1], None)
+                child = node[segment] = {}
+            elif not isinstance(child, dict):
+                raise self._through_scalar(assignment, path[: depth + 1], child)
+            elif not child:  # an empty-map leaf is about to gain keys: it is no longer a leaf
+                self.history.pop(path[: depth + 1], None)
+            node = child
+        last = path[-1]
+        existing = node.get(last, _MISSING)
+        contribution = Contribution(value, assignment.origin, path)
+        if isinstance(value, dict):  # only ever the empty map: other maps arrive as their leaves
+            if isinstance(existing, dict):
+                if not existing:
+                    self.history.setdefault(path, []).append(contribution)
+                return
+            if existing is not _MISSING and existing is not None:
+                raise self._through_scalar(assignment, path, existing)
+            node[last] = {}
+            self.history[path] = [*self.history.get(path, ()), contribution]
+            return
+        replaced: list[Contribution] = []
+        if isinstance(existing, dict):
+            replaced = self._take_subtree(path)
+        node[last] = value
+        self.history[path] = [*replaced, *self.history.get(path, ()), contribution]
+
+    def _take_subtree(self, path: Path) -> list[Contribution]:
+        taken: list[Contribution] = []
+        for leaf in [p for p in self.history if len(p) > len(path) and p[: len(path)] == path]:
+            taken += self.history.pop(leaf)
+        taken += self.history.pop(path, [])
+        return taken
+
+    def _through_scalar(self, assignment: Assignment, blocker: Path, value: Any) -> diag.AicrcError:
+        kind = "a list" if isinstance(value, list) else "null" if value is None else f"the {type(value).__name__} {json.dumps(value)}"
+        shown = ".".join((assignment.component, *blocker))
+        setters = self.history.get(blocker, [])
+        labels = tuple(diag.Label(c.origin.span, f"`{shown}` set to {json.dumps(c.value)} here") for c in setters[-1:] if c.origin.span)
+        return diag.error(
+            "E0402",
+            f"cannot set `{'.'.join((assignment.component, *assignment.path))}`: `{shown}` is {kind}, not a map",
+            assignment.origin.span,
+            labels=labels,
+            help=f"set `{shown}` to null first, or set `{shown}` itself",
+        )
+
+
+_MISSING = object()
+
+
+def leaf_paths(values: dict[str, Any], prefix: Path = ()) -> dict[Path, Any]:
+    """The configuration values of a tree: scalars (null included), whole lists and empty maps."""
+    out: dict[Path, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and value:
+            out.update(leaf_paths(value, (*prefix, key)))
+        else:
+            out[(*prefix, key)] = value
+    return out

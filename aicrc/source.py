@@ -1,0 +1,42 @@
+"""Source files and positions: the one vocabulary every stage uses to point at the user's text."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A region of a source file. Lines and columns are 1-based; the end is exclusive."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file's text and the name users see for it.
+
+    `display` is stable across machines (``stdlib/layers/eks.aicr``, or the path as the user typed
+    it), so diagnostics, provenance and digests never depend on where the checkout lives.
+    """
+
+    display: str
+    text: str
+    path: Path | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def line_text(self, line: int) -> str:
+        lines = self.text.splitlines()
+        return lines[line - 1] if 0 < line <= len(lines) else ""

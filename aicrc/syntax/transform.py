@@ -1,0 +1,297 @@
+"""Lark parse tree -> AST. Every node gets the span of the text it was built from."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lark import Token, Transformer, v_args
+from lark.tree import Meta
+
+from aicrc import diagnostics as diag
+from aicrc.source import Span
+from aicrc.syntax import ast
+
+
+class ToAst(Transformer):  # type: ignore[type-arg]
+    """Builds AST nodes; problems that the grammar cannot express (a repeated `chart`) are
+    collected in `problems` rather than raised, so one parse reports them all."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__()
+        self.file = file
+        self.problems = diag.Collector()
+
+    # ---- helpers --------------------------------------------------------------------------
+    def _span(self, meta: Meta) -> Span:
+        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _token_span(self, token: Token) -> Span:
+        return Span(self.file, token.line, token.column, token.end_line, token.end_column)  # type: ignore[arg-type]
+
+    def _name(self, token: Token) -> ast.Name:
+        return ast.Name(str(token), self._token_span(token))
+
+    def _string(self, token: Token) -> ast.Literal:
+        return ast.Literal(json.loads(str(token)), self._token_span(token))
+
+    # ---- terminals ------------------------------------------------------------------------
+    def NAME(self, token: Token) -> Token:  # noqa: N802 - Lark calls terminal callbacks by terminal name
+        return token
+
+    # ---- values ---------------------------------------------------------------------------
+    @v_args(meta=True)
+    def path(self, meta: Meta, segments: list[Token]) -> ast.Path:
+        texts = tuple(json.loads(str(s)) if s.type == "STRING" else str(s) for s in segments)
+        return ast.Path(texts, self._span(meta))
+
+    measurement = path
+
+    @v_args(meta=True)
+    def target(self, meta: Meta, children: list[Any]) -> ast.Path:
+        head, first, rest = children
+        return self.path(meta, [head, first, *rest])
+
+    def target_rest(self, segments: list[Token]) -> list[Token]:
+        return segments
+
+    @v_args(meta=True)
+    def string(self, meta: Meta, children: list[Token]) -> ast.Literal:
+        return self._string(children[0])
+
+    @v_args(meta=True)
+    def integer(self, meta: Meta, children: list[Token]) -> ast.Literal:
+        return ast.Literal(int(children[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def float(self, meta: Meta, children: list[Token]) -> ast.Literal:
+        return ast.Literal(float(children[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def true(self, meta: Meta, _: list[Any]) -> ast.Literal:
+        return ast.Literal(True, self._span(meta))
+
+    @v_args(meta=True)
+    def false(self, meta: Meta, _: list[Any]) -> ast.Literal:
+        return ast.Literal(False, self._span(meta))
+
+    @v_args(meta=True)
+    def null(self, meta: Meta, _: list[Any]) -> ast.Literal:
+        return ast.Literal(None, self._span(meta))
+
+    @v_args(meta=True)
+    def list(self, meta: Meta, items: list[ast.Value]) -> ast.ListValue:
+        return ast.ListValue(tuple(items), self._span(meta))
+
+    @v_args(meta=True)
+    def map(self, meta: Meta, children: list[ast.MapValue]) -> ast.MapValue:
+        return children[0]
+
+    @v_args(meta=True)
+    def map_body(self, meta: Meta, entries: list[ast.Entry]) -> ast.MapValue:
+        return ast.MapValue(tuple(entries), self._span(meta))
+
+    block = map_body
+
+    @v_args(meta=True)
+    def entry(self, meta: Meta, children: list[Any]) -> ast.Entry:
+        path, value = children  # `key { ... }` arrives as a bare MapValue, `key = v` as any value
+        return ast.Entry(path, value, self._span(meta))
+
+    def name_list(self, tokens: list[Token]) -> tuple[ast.Name, ...]:
+        return tuple(self._name(t) for t in tokens)
+
+    # ---- predicates -----------------------------------------------------------------------
+    @v_args(meta=True)
+    def compare_pred(self, meta: Meta, children: list[Token]) -> ast.Compare:
+        dimension, op, value = children
+        return ast.Compare(self._name(dimension), str(op), self._name(value), self._span(meta))
+
+    @v_args(meta=True)
+    def in_pred(self, meta: Meta, children: list[Any]) -> ast.In:
+        dimension, values = children
+        return ast.In(self._name(dimension), values, self._span(meta))
+
+    @v_args(meta=True)
+    def and_pred(self, meta: Meta, items: list[ast.Predicate]) -> ast.Predicate:
+        return items[0] if len(items) == 1 else ast.And(tuple(items), self._span(meta))
+
+    @v_args(meta=True)
+    def or_pred(self, meta: Meta, items: list[ast.Predicate]) -> ast.Predicate:
+        return items[0] if len(items) == 1 else ast.Or(tuple(items), self._span(meta))
+
+    @v_args(meta=True)
+    def not_pred(self, meta: Meta, children: list[ast.Predicate]) -> ast.Not:
+        return ast.Not(children[0], self._span(meta))
+
+    # ---- statements -----------------------------------------------------------------------
+    @v_args(meta=True)
+    def use_stmt(self, meta: Meta, children: list[Any]) -> ast.Use:
+        return ast.Use(children[0], self._span(meta))
+
+    @v_args(meta=True)
+    def drop_stmt(self, meta: Meta, children: list[Any]) -> ast.Drop:
+        return ast.Drop(children[0], self._span(meta))
+
+    @v_args(meta=True)
+    def set_stmt(self, meta: Meta, children: list[Any]) -> ast.Set:
+        return ast.Set(children[0], children[1], self._span(meta))
+
+    @v_args(meta=True)
+    def values_stmt(self, meta: Meta, children: list[Any]) -> ast.ValuesBlock:
+        return ast.ValuesBlock(self._name(children[0]), children[1], self._span(meta))
+
+    @v_args(meta=True)
+    def needs_stmt(self, meta: Meta, children: list[Any]) -> ast.Needs:
+        return ast.Needs(self._name(children[0]), children[1], self._span(meta))
+
+    @v_args(meta=True)
+    def enable_stmt(self, meta: Meta, children: list[Any]) -> ast.Enable:
+        return ast.Enable(children[0], self._span(meta))
+
+    @v_args(meta=True)
+    def rule_stmt(self, meta: Meta, children: list[Any]) -> ast.Rule:
+        return ast.Rule(children[0], children[1], self._span(meta))
+
+    @v_args(meta=True)
+    def require_stmt(self, meta: Meta, children: list[Any]) -> ast.Require:
+        path, op, value = children
+        return ast.Require(path, str(op), value, self._span(meta))
+
+    @v_args(meta=True)
+    def check_stmt(self, meta: Meta, children: list[Any]) -> ast.Check:
+        return ast.Check(self._name(children[0]), children[1], self._span(meta))
+
+    @v_args(meta=True)
+    def binding(self, meta: Meta, children: list[Token]) -> ast.Binding:
+        return ast.Binding(self._name(children[0]), self._name(children[1]), self._span(meta))
+
+    # ---- declarations ---------------------------------------------------------------------
+    @v_args(meta=True)
+    def import_decl(self, meta: Meta, children: list[Token]) -> ast.Import:
+        return ast.Import(json.loads(str(children[0])), self._span(meta))
+
+    @v_args(meta=True)
+    def dim_values(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        return ("values", children[0])
+
+    @v_args(meta=True)
+    def dim_family(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        return ("family", ast.Family(self._name(children[0]), children[1], self._span(meta)))
+
+    @v_args(meta=True)
+    def dim_alias(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        return ("alias", ast.Alias(self._name(children[0]), self._name(children[1]), self._span(meta)))
+
+    @v_args(meta=True)
+    def dim_default(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+        when = children[1] if len(children) > 1 else None
+        return ("default", ast.Default(self._name(children[0]), when, self._span(meta)))
+
+    def _dimension(self, meta: Meta, children: list[Any], *, extends: bool) -> ast.Dimension:
+        name, *statements = children
+        parts: dict[str, list[Any]] = {"values": [], "family": [], "alias": [], "default": []}
+        for key, item in statements:
+            if key == "values":
+                parts[key].extend(item)
+            else:
+                parts[key].append(item)
+        return ast.Dimension(
+            self._name(name),
+            tuple(parts["values"]),
+            tuple(parts["family"]),
+            tuple(parts["alias"]),
+            tuple(parts["default"]),
+            extends,
+            self._span(meta),
+        )
+
+    @v_args(meta=True)
+    def dimension_decl(self, meta: Meta, children: list[Any]) -> ast.Dimension:
+        return self._dimension(meta, children, extends=False)
+
+    @v_args(meta=True)
+    def extend_decl(self, meta: Meta, children: list[Any]) -> ast.Dimension:
+        return self._dimension(meta, children, extends=True)
+
+    @v_args(meta=True)
+    def comp_chart(self, meta: Meta, children: list[Token]) -> tuple[str, Any, Span]:
+        name, repository, version = children
+        chart = ast.Chart(self._name(name), self._string(repository), self._string(version), self._span(meta))
+        return ("chart", chart, self._span(meta))
+
+    @v_args(meta=True)
+    def comp_kind(self, meta: Meta, children: list[Token]) -> tuple[str, Any, Span]:
+        return ("kind", self._name(children[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def comp_namespace(self, meta: Meta, children: list[Token]) -> tuple[str, Any, Span]:
+        return ("namespace", self._name(children[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def comp_needs(self, meta: Meta, children: list[Any]) -> tuple[str, Any, Span]:
+        return ("needs", children[0], self._span(meta))
+
+    @v_args(meta=True)
+    def comp_manifest(self, meta: Meta, children: list[Token]) -> tuple[str, Any, Span]:
+        return ("manifest", self._string(children[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def comp_values(self, meta: Meta, children: list[Any]) -> tuple[str, Any, Span]:
+        return ("values", children[0], self._span(meta))
+
+    @v_args(meta=True)
+    def component_decl(self, meta: Meta, children: list[Any]) -> ast.Component:
+        name, *statements = children
+        single: dict[str, Any] = {}
+        first_span: dict[str, Span] = {}
+        needs: list[ast.Name] = []
+        manifests: list[ast.Literal] = []
+        for key, item, span in statements:
+            if key == "needs":
+                needs.extend(item)
+            elif key == "manifest":
+                manifests.append(item)
+            elif key in single:
+                self.problems.add(
+                    "E0108",
+                    f"`{key}` is given twice in component `{name}`",
+                    span,
+                    labels=(diag.Label(first_span[key], "first given here"),),
+                    help=f"keep one `{key}` statement",
+                )
+            else:
+                single[key], first_span[key] = item, span
+        return ast.Component(
+            self._name(name),
+            single.get("chart"),
+            single.get("kind"),
+            single.get("namespace"),
+            tuple(needs),
+            tuple(manifests),
+            single.get("values"),
+            self._span(meta),
+        )
+
+    @v_args(meta=True)
+    def feature_decl(self, meta: Meta, children: list[Any]) -> ast.Feature:
+        name, *body = children
+        return ast.Feature(self._name(name), tuple(body), self._span(meta))
+
+    @v_args(meta=True)
+    def layer_decl(self, meta: Meta, children: list[Any]) -> ast.Layer:
+        name, kind, *rest = children
+        when = None
+        if rest and isinstance(rest[0], ast.PREDICATE_TYPES):
+            when = rest.pop(0)
+        return ast.Layer(self._name(name), self._name(kind), when, tuple(rest), self._span(meta))
+
+    @v_args(meta=True)
+    def recipe_decl(self, meta: Meta, children: list[Any]) -> ast.Recipe:
+        name, *statements = children
+        bindings = tuple(s for s in statements if isinstance(s, ast.Binding))
+        body = tuple(s for s in statements if not isinstance(s, ast.Binding))
+        return ast.Recipe(self._name(name), bindings, body, self._span(meta))
+
+    def start(self, items: list[ast.Declaration]) -> list[ast.Declaration]:
+        return items

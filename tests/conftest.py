@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read or write the user's cache; one cache per run still exercises it."""
+    os.environ["AICRC_CACHE_DIR"] = str(tmp_path_factory.mktemp("aicrc-cache"))
+    os.environ.pop("AICRC_PATH", None)
+    os.environ.pop("AICRC_STDLIB", None)
+    os.environ.pop("AICRC_NO_CACHE", None)
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    """The one switch that rewrites goldens: syrupy's own `--snapshot-update`."""
+    return bool(request.config.getoption("update_snapshots"))
