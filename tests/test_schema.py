@@ -22,7 +22,7 @@ class JsonSchemaSnapshot(SingleFileSnapshotExtension):
     file_extension = "json"
 
 
-def test_schema_is_pinned(snapshot, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001 - syrupy's fixture
+def test_schema_is_pinned(snapshot, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
     printed = capsys.readouterr().out
     assert json.loads(printed) == json_schema()
