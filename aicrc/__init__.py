@@ -6,8 +6,6 @@ for the command line.
 
 from __future__ import annotations
 
-from typing import Any
-
 __version__ = "0.1.0"
 
 __all__ = [
@@ -24,7 +22,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name == "AicrcError":
         from aicrc.diagnostics import AicrcError
 

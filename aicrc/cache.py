@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,8 @@ def store(namespace: str, entry: str, value: Any) -> None:
     root = _root()
     if root is None:
         return
+    import tempfile
+
     try:
         folder = root / namespace
         folder.mkdir(parents=True, exist_ok=True)

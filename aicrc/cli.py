@@ -6,18 +6,16 @@ Exit codes: 0 success, 1 the input has errors, 2 the command line itself is wron
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aicrc import __version__
-from aicrc import diagnostics as diag
 
+# Everything else is imported where it is used: `aicrc --version` and `--help` stay fast.
 if TYPE_CHECKING:
+    from aicrc import diagnostics as diag
     from aicrc.api import Compilation
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
@@ -28,8 +26,11 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser, commands = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # asked by scripts and editors on every start: skip building the parser
+        print(f"aicrc {__version__}")
+        return EXIT_OK
+    parser, commands = _parser()
     command = next((a for a in argv if not a.startswith("-")), None)
     try:
         dimensions: list[tuple[str, str]] = []
@@ -40,15 +41,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return EXIT_USAGE
         args.dimensions = dimensions
-        return int(args.handler(args))
+        return _run(args)
     except UsageError as problem:
         print(f"aicrc {command}: error: {problem}\nTry 'aicrc {command} --help'.", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from aicrc import diagnostics as diag
+
+    try:
+        return int(args.handler(args))
     except diag.AicrcError as failure:
         _report(failure, getattr(args, "format", "text"))
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        return 130
 
 
 # ---- commands ------------------------------------------------------------------------------------
@@ -63,6 +71,8 @@ def _compile(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    import json
+
     from aicrc.explain import render_text, to_data
 
     compilation = _compilation(args)
@@ -72,6 +82,8 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
+    import json
+
     compilation = _compilation(args)
     value = compilation.query(args.path)
     if args.format == "json":
@@ -87,6 +99,8 @@ def _query(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
+    import json
+
     from aicrc.emit.model import json_schema
 
     _write(json.dumps(json_schema(), indent=2) + "\n", args.output)
@@ -94,6 +108,8 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _scalar(value: Any) -> str:
+    import json
+
     if isinstance(value, str):
         return value
     return json.dumps(value)
@@ -103,6 +119,7 @@ def _scalar(value: Any) -> str:
 
 
 def _compilation(args: argparse.Namespace) -> Compilation:
+    from aicrc import diagnostics as diag
     from aicrc.api import load_library, parse_override
     from aicrc.evaluate.criteria import RawCriterion
 
@@ -113,6 +130,8 @@ def _compilation(args: argparse.Namespace) -> Compilation:
     criteria = [RawCriterion(name, value, where=f"--{name}") for name, value in args.dimensions]
     extra_sources = {}
     if args.criteria:
+        from pathlib import Path
+
         from aicrc.criteria_file import read_criteria_file
 
         from_file, source = read_criteria_file(Path(args.criteria))
@@ -171,6 +190,11 @@ def _write(text: str, output: str | None) -> None:
     if output is None or output == "-":
         sys.stdout.write(text)
         return
+    import tempfile
+    from pathlib import Path
+
+    from aicrc import diagnostics as diag
+
     target = Path(output)
     try:
         fd, temp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.")
@@ -187,6 +211,8 @@ def _warn(compilation: Compilation) -> None:
 
 
 def _report(failure: diag.AicrcError, output_format: str) -> None:
+    import json
+
     if output_format == "json":
         json.dump({"errors": [d.to_dict() for d in failure.diagnostics]}, sys.stdout, indent=2)
         sys.stdout.write("\n")

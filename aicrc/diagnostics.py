@@ -7,10 +7,9 @@ E04xx evaluation (values, layers), E05xx solving (dependencies), E06xx command-l
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 
+from aicrc.records import Record
 from aicrc.source import SourceFile, Span
 
 # Stable codes and their one-line meaning (`aicrc` prints the code; docs and tests cite it).
@@ -45,16 +44,14 @@ CODES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Label:
+class Label(Record):
     """A secondary location with a short message (`first defined here`)."""
 
     span: Span
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
+class Diagnostic(Record):
     code: str
     message: str
     span: Span | None = None
@@ -128,6 +125,8 @@ class Collector:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A `help` line naming the closest candidate, if one is close enough to be a likely typo."""
+    import difflib
+
     matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
     return f"did you mean `{matches[0]}`?" if matches else None
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from aicrc import diagnostics as diag
 from aicrc.evaluate.model import Resolved
 from aicrc.evaluate.values import Contribution, Path
+from aicrc.records import Record
 
 
-@dataclass(frozen=True, slots=True)
-class LeafStory:
+class LeafStory(Record):
     component: str
     path: Path
     value: Any

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from aicrc import diagnostics as diag
+from aicrc.records import Record
 from aicrc.resources import stdlib_dir
 from aicrc.source import SourceFile, Span
 from aicrc.syntax import ast
@@ -23,8 +24,7 @@ from aicrc.syntax.parser import MAX_SOURCE_BYTES, parse
 SUFFIX = ".aicr"
 
 
-@dataclass(frozen=True, slots=True)
-class SearchRoot:
+class SearchRoot(Record):
     """A folder that imports are resolved against, and the prefix its files are shown with."""
 
     label: str
@@ -34,8 +34,7 @@ class SearchRoot:
         return f"{self.label}/{path.relative_to(self.directory).as_posix()}"
 
 
-@dataclass(frozen=True, slots=True)
-class DimensionDef:
+class DimensionDef(Record):
     """A dimension after every `extend dimension` from overlays has been folded in."""
 
     name: str
@@ -57,7 +56,7 @@ class DimensionDef:
         return set(self.values) | set(self.families) | set(self.aliases)
 
 
-@dataclass(slots=True)
+@dataclass
 class Program:
     """Every definition visible to a compilation, indexed by name, with the files they came from."""
 
@@ -200,7 +199,7 @@ class _Loader:
             source = read_source(path, display)
         except diag.AicrcError as failure:
             if via is not None:  # point at the import, not at a file that cannot be shown
-                failure = diag.AicrcError([replace(d, span=via) for d in failure.diagnostics])
+                failure = diag.AicrcError([d.replace(span=via) for d in failure.diagnostics])
             self.problems.extend(failure)
             return
         self.by_path[key] = display

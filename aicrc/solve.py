@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import itertools
 import json
-from dataclasses import dataclass
 
 from aicrc import cache
 from aicrc import diagnostics as diag
 from aicrc.evaluate.model import Resolved
+from aicrc.records import Record
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(Record):
     order: tuple[str, ...]
     waves: dict[str, int]
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
+from aicrc.records import Record
 
-@dataclass(frozen=True, slots=True)
-class Span:
+
+class Span(Record):
     """A region of a source file. Lines and columns are 1-based; the end is exclusive."""
 
     file: str
@@ -21,8 +21,7 @@ class Span:
         return f"{self.file}:{self.line}:{self.col}"
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
+class SourceFile(Record):
     """A file's text and the name users see for it.
 
     `display` is stable across machines (``stdlib/layers/eks.aicr``, or the path as the user typed

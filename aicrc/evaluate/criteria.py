@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from aicrc import diagnostics as diag
 from aicrc.evaluate.predicates import holds
 from aicrc.loader import DimensionDef
+from aicrc.records import Record
 from aicrc.source import Span
 
 UNSET = "any"  # as in the reference system: `any` leaves a dimension unset
 
 
-@dataclass(frozen=True, slots=True)
-class RawCriterion:
+class RawCriterion(Record):
     """One `dimension = value` as the user gave it: in a recipe, a flag, or a criteria file."""
 
     dimension: str

@@ -21,6 +21,7 @@ from aicrc.evaluate.predicates import dimensions_named, holds
 from aicrc.evaluate.references import LAYER_KINDS, check_references
 from aicrc.evaluate.values import Assignment, Origin, Path, ValueTree, leaves, same, to_python
 from aicrc.loader import Program, read_manifest
+from aicrc.records import Record
 from aicrc.source import Span
 from aicrc.syntax import ast
 
@@ -28,8 +29,7 @@ from aicrc.syntax import ast
 KIND_RANK = {"component": 0, **{kind: i + 1 for i, kind in enumerate(LAYER_KINDS)}, "recipe": 7, "command-line": 8}
 
 
-@dataclass(frozen=True, slots=True)
-class Override:
+class Override(Record):
     """`--set component:path=value` from the command line (or an API caller)."""
 
     component: str

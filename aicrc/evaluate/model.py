@@ -6,25 +6,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aicrc.evaluate.values import Contribution, Origin, Path
+from aicrc.records import Record
 from aicrc.source import Span
 from aicrc.syntax import ast
 
 
-@dataclass(frozen=True, slots=True)
-class AppliedLayer:
+class AppliedLayer(Record):
     name: str
     kind: str
     specificity: int
     span: Span | None
 
 
-@dataclass(frozen=True, slots=True)
-class Manifest:
+class Manifest(Record):
     name: str  # the file as shown to users, e.g. stdlib/components/manifests/runtime.yaml
     content: str
 
 
-@dataclass(slots=True)
+@dataclass
 class ResolvedComponent:
     name: str
     definition: ast.Component
@@ -40,8 +39,7 @@ class ResolvedComponent:
         return self.definition.chart
 
 
-@dataclass(frozen=True, slots=True)
-class Constraint:
+class Constraint(Record):
     """`require PATH OP VALUE`: something the cluster must measure up to before deployment."""
 
     name: str
@@ -50,7 +48,7 @@ class Constraint:
     origin: Origin
 
 
-@dataclass(slots=True)
+@dataclass
 class Resolved:
     recipe: str
     criteria: dict[str, str]

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aicrc import diagnostics as diag
+from aicrc.records import Record
 from aicrc.source import Span
 from aicrc.syntax import ast
 
 Path = tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(Record):
     """Where a contribution comes from: a layer (or the component's defaults, the recipe, the
     command line), the statement's span, and the feature that carried it, if any."""
 
@@ -41,16 +41,14 @@ class Origin:
         return text
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment:
+class Assignment(Record):
     component: str
     path: Path
     value: Any
     origin: Origin
 
 
-@dataclass(frozen=True, slots=True)
-class Contribution:
+class Contribution(Record):
     """One assignment as recorded in a leaf's history; `path` differs from the leaf's own path
     when a whole subtree was replaced from above."""
 

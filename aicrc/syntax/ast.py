@@ -1,4 +1,4 @@
-"""The abstract syntax tree: frozen dataclasses, each node with the span it came from.
+"""The abstract syntax tree: immutable records, each node with the span it came from.
 
 The tree is purely syntactic (what the author wrote, in the order written); meaning is given by
 the later stages. Nodes are picklable so parsed files can be cached on disk.
@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 
+from aicrc.records import Record
 from aicrc.source import Span
 
 Scalar = str | int | float | bool | None
 
 
-@dataclass(frozen=True, slots=True)
-class Name:
+class Name(Record):
     text: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Path:
+class Path(Record):
     """A dotted value path; quoted segments (`"nvidia.com/gpu"`) may hold dots and slashes."""
 
     segments: tuple[str, ...]
@@ -43,27 +41,23 @@ def format_path(segments: tuple[str, ...]) -> str:
 # ---- values -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Literal:
+class Literal(Record):
     value: Scalar
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class ListValue:
+class ListValue(Record):
     items: tuple[Value, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(Record):
     path: Path
     value: Value
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class MapValue:
+class MapValue(Record):
     entries: tuple[Entry, ...]
     span: Span
 
@@ -74,8 +68,7 @@ Value = Literal | ListValue | MapValue
 # ---- predicates -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Compare:
+class Compare(Record):
     """`dimension == value` or `dimension != value`; the value may name a family."""
 
     dimension: Name
@@ -84,27 +77,23 @@ class Compare:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class In:
+class In(Record):
     dimension: Name
     values: tuple[Name, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class And:
+class And(Record):
     items: tuple[Predicate, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Or:
+class Or(Record):
     items: tuple[Predicate, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Not:
+class Not(Record):
     item: Predicate
     span: Span
 
@@ -116,20 +105,17 @@ PREDICATE_TYPES = (Compare, In, And, Or, Not)
 # ---- statements inside features, layers and recipes -------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Use:
+class Use(Record):
     components: tuple[Name, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Drop:
+class Drop(Record):
     components: tuple[Name, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Set:
+class Set(Record):
     """`set component.path.to.key = value`: the first segment names the component."""
 
     path: Path
@@ -137,43 +123,37 @@ class Set:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class ValuesBlock:
+class ValuesBlock(Record):
     component: Name
     body: MapValue
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Needs:
+class Needs(Record):
     component: Name
     dependencies: tuple[Name, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Enable:
+class Enable(Record):
     features: tuple[Name, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(Record):
     when: Predicate
     features: tuple[Name, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Require:
+class Require(Record):
     path: Path
     op: str
     value: Literal | ListValue | MapValue
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(Record):
     phase: Name
     names: tuple[Name, ...]
     span: Span
@@ -185,35 +165,30 @@ Statement = Use | Drop | Set | ValuesBlock | Needs | Enable | Rule | Require | C
 # ---- declarations -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Import:
+class Import(Record):
     target: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Family:
+class Family(Record):
     name: Name
     members: tuple[Name, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Alias:
+class Alias(Record):
     name: Name
     target: Name
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Default:
+class Default(Record):
     value: Name
     when: Predicate | None
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Dimension:
+class Dimension(Record):
     """`dimension` declares; `extend dimension` (from an overlay) adds values, families, aliases."""
 
     name: Name
@@ -225,16 +200,14 @@ class Dimension:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Chart:
+class Chart(Record):
     name: Name
     repository: Literal
     version: Literal
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Component:
+class Component(Record):
     name: Name
     chart: Chart | None
     kind: Name | None
@@ -245,15 +218,13 @@ class Component:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Feature:
+class Feature(Record):
     name: Name
     body: tuple[Statement, ...]
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Layer:
+class Layer(Record):
     name: Name
     kind: Name
     when: Predicate | None
@@ -261,15 +232,13 @@ class Layer:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Binding:
+class Binding(Record):
     dimension: Name
     value: Name
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Recipe:
+class Recipe(Record):
     name: Name
     bindings: tuple[Binding, ...]
     body: tuple[Statement, ...]
@@ -279,14 +248,12 @@ class Recipe:
 Declaration = Import | Dimension | Component | Feature | Layer | Recipe
 
 
-@dataclass(frozen=True, slots=True)
-class Comment:
+class Comment(Record):
     text: str
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
-class Module:
+class Module(Record):
     """One parsed file: its declarations in source order, and its comments (kept for `aicrc fmt`)."""
 
     file: str

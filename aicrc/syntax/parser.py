@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aicrc import cache
@@ -29,9 +30,10 @@ _grammar_digest: str | None = None
 
 
 def grammar_digest() -> str:
+    """Identifies what a parse produces: the grammar and the AST classes that pickles rebuild."""
     global _grammar_digest
     if _grammar_digest is None:
-        _grammar_digest = cache.key(grammar_file().read_bytes())
+        _grammar_digest = cache.key(grammar_file().read_bytes(), Path(ast.__file__).read_bytes())
     return _grammar_digest
 
 
