@@ -41,6 +41,7 @@ CODES: dict[str, str] = {
     "E0502": "dependency cycle",
     "E0503": "dropped component is still needed",
     "E0601": "invalid command-line value",
+    "E0602": "no such component or value path",
 }
 
 
