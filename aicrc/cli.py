@@ -64,9 +64,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _compile(args: argparse.Namespace) -> int:
     compilation = _compilation(args)
-    text = compilation.render(args.format)
-    _warn(compilation)
-    _write(text, args.output)
+    _write(compilation.render(args.format), args.output)
     return EXIT_OK
 
 
@@ -96,6 +94,55 @@ def _query(args: argparse.Namespace) -> int:
         text = _scalar(value) + "\n"
     _write(text, None)
     return EXIT_OK
+
+
+def _stats(args: argparse.Namespace) -> int:
+    import json
+
+    from aicrc.stats import render_text, stats
+
+    compilation = _compilation(args)
+    summary = stats(compilation.document)
+    _write(json.dumps(summary, indent=2) + "\n" if args.format == "json" else render_text(summary), None)
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    """Like diff(1): 0 when equal, 1 when different, 2 when an input has errors."""
+    import json
+
+    from aicrc import diagnostics as diag
+    from aicrc.api import load_library, parse_override
+    from aicrc.diff import diff, render_text, to_data
+
+    try:
+        library = load_library(args.overlay)
+        overrides = [parse_override(text) for text in args.set]
+        a, b = (library.compile_file(path, overrides=overrides) for path in (args.a, args.b))
+    except diag.AicrcError as failure:
+        _report(failure, args.format)
+        return EXIT_USAGE
+    _warn(a)
+    _warn(b)
+    difference = diff(a, b)
+    _write(json.dumps(to_data(difference), indent=2) + "\n" if args.format == "json" else render_text(difference), None)
+    return EXIT_OK if difference.equal else 1
+
+
+def _matrix(args: argparse.Namespace) -> int:
+    import json
+
+    from aicrc.api import load_library
+    from aicrc.matrix import matrix, render_text, to_data
+
+    dimensions, combinations, files = matrix(load_library(args.overlay), args.recipes)
+    text = (
+        json.dumps(to_data(dimensions, combinations, files), indent=2) + "\n"
+        if args.format == "json"
+        else render_text(dimensions, combinations, files)
+    )
+    _write(text, None)
+    return EXIT_INPUT if any(not row.ok for row in files) else EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -140,26 +187,29 @@ def _compilation(args: argparse.Namespace) -> Compilation:
     try:
         library = load_library(args.overlay)
         if file is not None:
-            return library.compile_file(file, criteria=criteria, overrides=overrides)
-        if not criteria:
+            compilation = library.compile_file(file, criteria=criteria, overrides=overrides)
+        elif criteria:
+            compilation = library.compile(criteria, overrides=overrides)
+        else:
             raise UsageError("give a recipe FILE, --criteria FILE, or dimension flags such as --service eks")
-        return library.compile(criteria, overrides=overrides)
     except diag.AicrcError as failure:
         failure.sources.update(extra_sources)
         raise
+    _warn(compilation)
+    return compilation
 
 
 def _positionals(args: argparse.Namespace) -> tuple[str | None, str | None]:
     """`compile [FILE]`, `explain FILE PATH` / `explain PATH` with criteria flags."""
     given = list(args.inputs)
     by_criteria = bool(args.criteria or args.dimensions)
-    wanted_path = args.command in ("explain", "query")
+    wanted_path = args.command in ("explain", "query")  # compile and stats take FILE alone
     expected = (0 if by_criteria else 1) + (1 if wanted_path else 0)
-    if args.command == "compile" and by_criteria and len(given) == 1:
+    if args.command in ("compile", "stats") and by_criteria and len(given) == 1:
         expected = 1  # a recipe file plus flags that add criteria it leaves open
     if len(given) != expected:
-        shape = {"compile": "FILE", "explain": "FILE PATH", "query": "FILE SELECTOR"}[args.command]
-        raise UsageError(f"expected {shape}" + (" (or criteria flags instead of FILE)" if args.command != "compile" else ""))
+        shape = {"compile": "FILE", "stats": "FILE", "explain": "FILE PATH", "query": "FILE SELECTOR"}[args.command]
+        raise UsageError(f"expected {shape} (or criteria flags instead of FILE)")
     path = given.pop() if wanted_path else None
     return (given[0] if given else None), path
 
@@ -269,6 +319,31 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
 
     query = command("query", "print one value or subtree of the compiled recipe", _query, "FILE SELECTOR")
     query.add_argument("--format", choices=("text", "json"), default="text", help="text: scalars raw, subtrees as YAML")
+
+    stats = command("stats", "count the components and configuration values of a compiled recipe", _stats, "FILE")
+    stats.add_argument("--format", choices=("text", "json"), default="text")
+
+    diff = commands.add_parser(
+        "diff",
+        help="compare two recipes: components swapped and values changed",
+        description="compare two recipes: components swapped and values changed (exit 0 equal, 1 different, 2 errors)",
+    )
+    diff.set_defaults(handler=_diff)
+    diff.add_argument("a", metavar="A")
+    diff.add_argument("b", metavar="B")
+    diff.add_argument("--overlay", action="append", default=[], metavar="DIR")
+    diff.add_argument("--set", action="append", default=[], metavar="COMPONENT:PATH=VALUE", help="applied to both sides")
+    diff.add_argument("--format", choices=("text", "json"), default="text")
+
+    matrix = commands.add_parser(
+        "matrix",
+        help="compile every combination of dimension values, and the given recipes",
+        description="compile every combination of dimension values in-process, then each RECIPE; exit 1 if a recipe fails",
+    )
+    matrix.set_defaults(handler=_matrix)
+    matrix.add_argument("recipes", nargs="*", metavar="RECIPE")
+    matrix.add_argument("--overlay", action="append", default=[], metavar="DIR")
+    matrix.add_argument("--format", choices=("text", "json"), default="text")
 
     schema = commands.add_parser(
         "schema", help="print the JSON Schema of compiled recipes", description="print the JSON Schema of compiled recipes"

@@ -83,6 +83,7 @@ def evaluate(
     bound = bind(raw, program.dimensions)
 
     units = _select_layers(program, bound)
+    warnings = _unmatched_dimensions(program, bound)
     if recipe is not None:
         recipe_unit = _Unit(recipe.name.text, "recipe", len(bound), recipe.span)
         _expand(program, bound, recipe_unit, recipe.body, None, None)
@@ -135,6 +136,7 @@ def evaluate(
         dropped=dropped,
         constraints=[c for key in sorted(constraints) for c in constraints[key]],
         checks={phase: sorted(names) for phase, names in sorted(checks.items())},
+        warnings=warnings,
     )
 
 
@@ -150,6 +152,19 @@ def _select_layers(program: Program, criteria: dict[str, str]) -> list[_Unit]:
         _expand(program, criteria, unit, layer.body, None, None)
         units.append(unit)
     return units
+
+
+def _unmatched_dimensions(program: Program, criteria: dict[str, str]) -> list[str]:
+    """Bound dimensions that no applied layer's `when` names: the library has nothing specific for
+    them (gb200 on gke, say), so the recipe compiles to the generic configuration for them."""
+    named: set[str] = set()
+    for layer in program.layers.values():
+        if layer.when is not None and holds(layer.when, criteria, program.dimensions):
+            named |= dimensions_named(layer.when)
+    unmatched = [f"{name}={value}" for name, value in criteria.items() if name not in named]
+    if not unmatched:
+        return []
+    return [f"{', '.join(unmatched)} matched no specific layer: the generic configuration applies for them"]
 
 
 def _expand(

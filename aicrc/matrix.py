@@ -1,0 +1,65 @@
+"""`aicrc matrix`: compile every combination of dimension values, in-process, and the shipped
+recipes; a table of what compiles, how many components, and what went wrong."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from aicrc import diagnostics as diag
+from aicrc.api import Compilation, Library
+
+
+@dataclass
+class Row:
+    subject: str  # `eks gb200 ubuntu training kubeflow`, or a recipe file
+    components: int | None  # None when it did not compile
+    note: str  # the first error, or the warnings
+
+    @property
+    def ok(self) -> bool:
+        return self.components is not None
+
+
+def matrix(library: Library, recipes: Sequence[str | Path] = ()) -> tuple[list[str], list[Row], list[Row]]:
+    dimensions = library.dimensions
+    combinations = []
+    for values in itertools.product(*dimensions.values()):
+        criteria = dict(zip(dimensions, values, strict=True))
+        combinations.append(_row(" ".join(values), lambda c=criteria: library.compile(c)))
+    files = [_row(str(recipe), lambda r=recipe: library.compile_file(r)) for recipe in recipes]
+    return list(dimensions), combinations, files
+
+
+def _row(subject: str, compile_one: Callable[[], Compilation]) -> Row:
+    try:
+        compilation = compile_one()
+    except diag.AicrcError as failure:
+        first = failure.diagnostics[0]
+        more = f" (+{len(failure.diagnostics) - 1} more)" if len(failure.diagnostics) > 1 else ""
+        return Row(subject, None, f"{first.code} {first.message}{more}")
+    return Row(subject, len(compilation.document["components"]), "; ".join(compilation.warnings))
+
+
+def render_text(dimensions: list[str], combinations: list[Row], files: list[Row]) -> str:
+    width = max([len(" ".join(dimensions)), *(len(r.subject) for r in combinations + files)])
+    lines = [f"{' '.join(dimensions):<{width}}  status  components  notes"]
+    for row in combinations + files:
+        status = "ok" if row.ok else "FAIL"
+        count = "" if row.components is None else str(row.components)
+        lines.append(f"{row.subject:<{width}}  {status:<6}  {count:>10}  {row.note}".rstrip())
+    failed = sum(not r.ok for r in combinations)
+    warned = sum(r.ok and bool(r.note) for r in combinations)
+    summary = f"{len(combinations)} combinations: {len(combinations) - failed} compile ({warned} with warnings), {failed} fail"
+    if files:
+        summary += f"; {len(files)} recipes: {sum(r.ok for r in files)} compile, {sum(not r.ok for r in files)} fail"
+    return "\n".join([*lines, summary]) + "\n"
+
+
+def to_data(dimensions: list[str], combinations: list[Row], files: list[Row]) -> dict[str, object]:
+    def row(r: Row) -> dict[str, object]:
+        return {"subject": r.subject, "ok": r.ok, "components": r.components, "note": r.note}
+
+    return {"dimensions": dimensions, "combinations": [row(r) for r in combinations], "recipes": [row(r) for r in files]}
