@@ -39,3 +39,27 @@ def test_every_golden_has_a_recipe(update_goldens: bool) -> None:
             (GOLDEN_RECIPES / name).unlink()
         return
     assert orphans == [], "goldens without a recipe in recipes/"
+
+
+FIGURES = {
+    "blackwell-eks-training.stats.txt": ["stats", "recipes/blackwell-eks-training.aicr"],
+    "blackwell-eks-inference.stats.txt": ["stats", "recipes/blackwell-eks-inference.aicr"],
+    "blackwell-training-to-inference.diff.txt": ["diff", "recipes/blackwell-eks-training.aicr", "recipes/blackwell-eks-inference.aicr"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FIGURES))
+def test_headline_figures_are_pinned(
+    name: str, update_goldens: bool, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's figures: `aicrc stats` of both Blackwell recipes and `aicrc diff` between them."""
+    from aicrc.cli import main
+
+    monkeypatch.chdir(ROOT)
+    main(FIGURES[name])
+    text = capsys.readouterr().out
+    golden = GOLDEN / "figures" / name
+    if update_goldens:
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
