@@ -33,6 +33,9 @@ class Record:
         cls._fields, cls._defaults = tuple(fields), defaults
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if not kwargs and len(args) == len(self._fields):  # the common case, kept fast
+            self.__dict__.update(zip(self._fields, args, strict=True))
+            return
         if len(args) > len(self._fields):
             raise TypeError(f"{type(self).__name__} takes {len(self._fields)} fields, got {len(args)}")
         values = dict(zip(self._fields, args, strict=False))
