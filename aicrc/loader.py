@@ -68,6 +68,7 @@ class Program:
     features: dict[str, ast.Feature] = field(default_factory=dict)
     layers: dict[str, ast.Layer] = field(default_factory=dict)
     recipes: dict[str, ast.Recipe] = field(default_factory=dict)
+    resolved_paths: dict[Path, str] = field(default_factory=dict)  # file on disk -> display name, loaded once
     references_checked: bool = False  # set by evaluation, which checks names once per program
 
     def copy(self) -> Program:
@@ -81,6 +82,7 @@ class Program:
             features=dict(self.features),
             layers=dict(self.layers),
             recipes=dict(self.recipes),
+            resolved_paths=dict(self.resolved_paths),
         )
 
     def component_file(self, name: str) -> Path | None:
@@ -171,7 +173,7 @@ class _Loader:
             self.roots.append(SearchRoot(label, recipe_dir))
         self.problems = diag.Collector()
         self.new_modules: list[ast.Module] = []
-        self.by_path: dict[Path, str] = {source.path.resolve(): display for display, source in program.sources.items() if source.path}
+        self.by_path = program.resolved_paths
 
     def load(self, files: Iterable[tuple[str, Path]]) -> None:
         for display, path in files:
