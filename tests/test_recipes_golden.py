@@ -63,3 +63,15 @@ def test_headline_figures_are_pinned(
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8")
+
+
+def test_matrix_compiles_every_combination_and_every_shipped_recipe(library: aicrc.Library) -> None:
+    from aicrc.matrix import matrix
+
+    dimensions, combinations, files = matrix(library, RECIPES)
+    assert dimensions == ["service", "accelerator", "os", "intent", "platform"]
+    assert len(combinations) == 5 * 6 * 4 * 2 * 2  # service x accelerator x os x intent x platform
+    assert [r.subject for r in combinations if not r.ok] == []
+    assert [r.subject for r in files if not r.ok] == []
+    generic = next(r for r in combinations if r.subject == "gke gb200 ubuntu training kubeflow")
+    assert generic.note.startswith("accelerator=gb200") and "matched no specific layer" in generic.note
