@@ -323,27 +323,21 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     stats = command("stats", "count the components and configuration values of a compiled recipe", _stats, "FILE")
     stats.add_argument("--format", choices=("text", "json"), default="text")
 
-    diff = commands.add_parser(
-        "diff",
-        help="compare two recipes: components swapped and values changed",
-        description="compare two recipes: components swapped and values changed (exit 0 equal, 1 different, 2 errors)",
-    )
-    diff.set_defaults(handler=_diff)
+    def across_recipes(name: str, summary: str, handler: Any) -> argparse.ArgumentParser:
+        """A command over several compiles (no single FILE or criteria): --overlay and --format."""
+        sub = commands.add_parser(name, help=summary, description=summary)
+        sub.set_defaults(handler=handler)
+        sub.add_argument("--overlay", action="append", default=[], metavar="DIR", help="a private overlay folder (repeatable)")
+        sub.add_argument("--format", choices=("text", "json"), default="text")
+        return sub
+
+    diff = across_recipes("diff", "compare two recipes: components swapped and values changed (exit 0 equal, 1 different, 2 errors)", _diff)
     diff.add_argument("a", metavar="A")
     diff.add_argument("b", metavar="B")
-    diff.add_argument("--overlay", action="append", default=[], metavar="DIR")
     diff.add_argument("--set", action="append", default=[], metavar="COMPONENT:PATH=VALUE", help="applied to both sides")
-    diff.add_argument("--format", choices=("text", "json"), default="text")
 
-    matrix = commands.add_parser(
-        "matrix",
-        help="compile every combination of dimension values, and the given recipes",
-        description="compile every combination of dimension values in-process, then each RECIPE; exit 1 if a recipe fails",
-    )
-    matrix.set_defaults(handler=_matrix)
+    matrix = across_recipes("matrix", "compile every combination of dimension values, then each RECIPE (exit 1 if one fails)", _matrix)
     matrix.add_argument("recipes", nargs="*", metavar="RECIPE")
-    matrix.add_argument("--overlay", action="append", default=[], metavar="DIR")
-    matrix.add_argument("--format", choices=("text", "json"), default="text")
 
     schema = commands.add_parser(
         "schema", help="print the JSON Schema of compiled recipes", description="print the JSON Schema of compiled recipes"
