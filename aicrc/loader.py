@@ -19,7 +19,7 @@ from aicrc.records import Record
 from aicrc.resources import stdlib_dir
 from aicrc.source import SourceFile, Span
 from aicrc.syntax import ast
-from aicrc.syntax.parser import MAX_SOURCE_BYTES, parse
+from aicrc.syntax.parser import check_size, parse
 
 SUFFIX = ".aicr"
 
@@ -85,10 +85,6 @@ class Program:
             resolved_paths=dict(self.resolved_paths),
         )
 
-    def component_file(self, name: str) -> Path | None:
-        source = self.sources.get(self.components[name].span.file)
-        return source.path if source else None
-
 
 # ---- reading files -------------------------------------------------------------------------------
 
@@ -103,13 +99,7 @@ def read_source(path: Path, display: str) -> SourceFile:
         raise diag.error("E0104", f"no such file: {display}", help="check the path; recipes end in .aicr") from None
     except OSError as failure:
         raise diag.error("E0104", f"cannot read {display}: {failure.strerror}") from None
-    if len(data) > MAX_SOURCE_BYTES:
-        raise diag.error(
-            "E0105",
-            f"{display} is {len(data) / 1e6:.1f} MB; aicrc reads files up to {MAX_SOURCE_BYTES / 1e6:.1f} MB",
-            Span(display, 1, 1, 1, 1),
-            help="recipes and libraries are small; is this the file you meant?",
-        )
+    check_size(display, len(data))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as failure:

@@ -37,16 +37,20 @@ def grammar_digest() -> str:
     return _grammar_digest
 
 
-def parse(source: SourceFile) -> ast.Module:
-    """Parse one file, using the on-disk cache when this exact text was parsed before."""
-    size = len(source.text.encode("utf-8"))
+def check_size(display: str, size: int) -> None:
+    """Refuse inputs too large to be recipes before spending seconds parsing them."""
     if size > MAX_SOURCE_BYTES:
         raise diag.error(
             "E0105",
-            f"{source.display} is {size / 1e6:.1f} MB; aicrc reads files up to {MAX_SOURCE_BYTES / 1e6:.1f} MB",
-            Span(source.display, 1, 1, 1, 1),
+            f"{display} is {size / 1e6:.1f} MB; aicrc reads files up to {MAX_SOURCE_BYTES / 1e6:.1f} MB",
+            Span(display, 1, 1, 1, 1),
             help="recipes and libraries are small; is this the file you meant?",
         )
+
+
+def parse(source: SourceFile) -> ast.Module:
+    """Parse one file, using the on-disk cache when this exact text was parsed before."""
+    check_size(source.display, len(source.text.encode("utf-8")))
     entry = cache.key(grammar_digest(), source.display, source.text)
     cached = cache.load("ast", entry)
     if isinstance(cached, ast.Module):
