@@ -43,9 +43,13 @@ class _Unit:
 
     name: str
     kind: str
-    specificity: int
+    named: frozenset[str]  # the dimensions its `when` names
     span: Span | None
     statements: list[tuple[ast.Statement, Origin]] = field(default_factory=list)
+
+    @property
+    def specificity(self) -> int:
+        return len(self.named)
 
     @property
     def precedence(self) -> tuple[int, int]:
@@ -83,9 +87,9 @@ def evaluate(
     bound = bind(raw, program.dimensions)
 
     units = _select_layers(program, bound)
-    warnings = _unmatched_dimensions(program, bound)
+    warnings = _unmatched_dimensions(units, bound)
     if recipe is not None:
-        recipe_unit = _Unit(recipe.name.text, "recipe", len(bound), recipe.span)
+        recipe_unit = _Unit(recipe.name.text, "recipe", frozenset(bound), recipe.span)
         _expand(program, bound, recipe_unit, recipe.body, None, None)
         units.append(recipe_unit)
 
@@ -148,19 +152,16 @@ def _select_layers(program: Program, criteria: dict[str, str]) -> list[_Unit]:
     for layer in program.layers.values():
         if layer.when is not None and not holds(layer.when, criteria, program.dimensions):
             continue
-        unit = _Unit(layer.name.text, layer.kind.text, len(dimensions_named(layer.when)), layer.name.span)
+        unit = _Unit(layer.name.text, layer.kind.text, dimensions_named(layer.when), layer.name.span)
         _expand(program, criteria, unit, layer.body, None, None)
         units.append(unit)
     return units
 
 
-def _unmatched_dimensions(program: Program, criteria: dict[str, str]) -> list[str]:
+def _unmatched_dimensions(layers: list[_Unit], criteria: dict[str, str]) -> list[str]:
     """Bound dimensions that no applied layer's `when` names: the library has nothing specific for
     them (gb200 on gke, say), so the recipe compiles to the generic configuration for them."""
-    named: set[str] = set()
-    for layer in program.layers.values():
-        if layer.when is not None and holds(layer.when, criteria, program.dimensions):
-            named |= dimensions_named(layer.when)
+    named = frozenset().union(*(layer.named for layer in layers))
     unmatched = [f"{name}={value}" for name, value in criteria.items() if name not in named]
     if not unmatched:
         return []
