@@ -30,10 +30,14 @@ _grammar_digest: str | None = None
 
 
 def grammar_digest() -> str:
-    """Identifies what a parse produces: the grammar and the AST classes that pickles rebuild."""
+    """Identifies what a parse produces: the grammar, and the source of every class a cached
+    pickle rebuilds (AST nodes, their spans, the Record base), so changing any of them misses."""
     global _grammar_digest
     if _grammar_digest is None:
-        _grammar_digest = cache.key(grammar_file().read_bytes(), Path(ast.__file__).read_bytes())
+        from aicrc import records, source
+
+        shapes = [Path(module.__file__).read_bytes() for module in (ast, source, records)]  # type: ignore[arg-type]
+        _grammar_digest = cache.key(grammar_file().read_bytes(), *shapes)
     return _grammar_digest
 
 
