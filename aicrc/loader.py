@@ -324,9 +324,9 @@ def _extend(base: DimensionDef, extension: ast.Dimension) -> DimensionDef:
     )
 
 
-def read_manifest(program: Program, component: ast.Component, manifest: ast.Literal) -> tuple[str, str]:
-    """(display name, text) of a manifest file named relative to its component's file."""
-    owner = program.sources[component.span.file]
+def read_manifest(program: Program, component: str, manifest: ast.Literal) -> tuple[str, str]:
+    """(display name, text) of a manifest file named relative to the file that names it."""
+    owner = program.sources[manifest.span.file]
     if owner.path is None:
         raise diag.error("E0306", "a recipe given as text cannot name manifest files", manifest.span)
     relative = str(manifest.value)
@@ -337,5 +337,5 @@ def read_manifest(program: Program, component: ast.Component, manifest: ast.Lite
         source = read_source(path, display)
     except diag.AicrcError as failure:
         first = failure.diagnostics[0]
-        raise diag.error("E0306", f"manifest of component `{component.name.text}`: {first.message}", manifest.span) from None
+        raise diag.error("E0306", f"manifest of component `{component}`: {first.message}", manifest.span) from None
     return display, source.text

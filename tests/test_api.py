@@ -14,7 +14,9 @@ def test_load_once_compile_many() -> None:
     assert from_file.document["components"] == from_criteria.document["components"]
     assert from_criteria.document["metadata"]["name"] == "eks-gb200-ubuntu-training-kubeflow"
     other = library.compile({"service": "eks", "accelerator": "h100", "intent": "training"})
-    assert "skyhook-customizations" not in other.document["deploymentOrder"]
+    skyhook = next(c for c in other.document["components"] if c["name"] == "skyhook-customizations")
+    manifests = [m["name"] for m in skyhook["manifests"]]
+    assert manifests == ["stdlib/components/manifests/skyhook-tuning-h100-eks-training.yaml"]
 
 
 def test_compile_source_and_model() -> None:

@@ -64,6 +64,7 @@ class _Effects:
     drops: dict[str, Span] = field(default_factory=dict)
     assignments: list[Assignment] = field(default_factory=list)
     needs: list[tuple[str, str, Span]] = field(default_factory=list)
+    manifests: list[tuple[str, ast.Literal]] = field(default_factory=list)
     requires: dict[str, list[Constraint]] = field(default_factory=dict)
     checks: list[tuple[str, str]] = field(default_factory=list)
 
@@ -98,6 +99,7 @@ def evaluate(
     assignments: list[Assignment] = []
     strict: list[Assignment] = []  # the recipe's own and the command line's: must hit a member
     needs: dict[str, dict[str, Span]] = defaultdict(dict)
+    manifests: dict[str, list[ast.Literal]] = defaultdict(list)
     constraints: dict[str, list[Constraint]] = {}
     checks: dict[str, list[str]] = defaultdict(list)
     applied: list[AppliedLayer] = []
@@ -119,6 +121,8 @@ def evaluate(
                 strict += effect.assignments
             for component, dependency, span in effect.needs:
                 needs[component].setdefault(dependency, span)
+            for component, file in effect.manifests:
+                manifests[component].append(file)
             constraints.update(effect.requires)
             for phase, check in effect.checks:
                 if check not in checks[phase]:
@@ -131,7 +135,7 @@ def evaluate(
         strict.append(assignment)
 
     _check_strict(program, strict, members)
-    components = _resolve_components(program, members, assignments, needs)
+    components = _resolve_components(program, members, assignments, needs, manifests)
     return Resolved(
         recipe=name or (recipe.name.text if recipe else "-".join(bound.values()) or "generic"),
         criteria=bound,
@@ -225,6 +229,8 @@ def _effects(unit: _Unit) -> _Effects:
         elif isinstance(statement, ast.Needs):
             for dependency in statement.dependencies:
                 effects.needs.append((statement.component.text, dependency.text, dependency.span))
+        elif isinstance(statement, ast.AddManifest):
+            effects.manifests.append((statement.component.text, statement.file))
         elif isinstance(statement, ast.Require):
             key = ".".join(statement.path.segments)  # Type.Subtype.Key, as the reference names them
             constraint = Constraint(key, statement.op, to_python(statement.value), origin)
@@ -333,6 +339,7 @@ def _resolve_components(
     members: dict[str, Span | None],
     assignments: list[Assignment],
     needs: dict[str, dict[str, Span]],
+    added: dict[str, list[ast.Literal]],
 ) -> dict[str, ResolvedComponent]:
     trees = {name: ValueTree() for name in members}
     for name in sorted(members):
@@ -345,6 +352,7 @@ def _resolve_components(
         if assignment.component in trees:
             trees[assignment.component].apply(assignment)
     components: dict[str, ResolvedComponent] = {}
+    empty = diag.Collector()
     for name in sorted(members):
         definition = program.components[name]
         declared = {n.text: n.span for n in definition.needs}
@@ -356,6 +364,25 @@ def _resolve_components(
             values=trees[name].values,
             history=trees[name].history,
             needs={**declared, **{d: s for d, s in needs.get(name, {}).items() if d not in declared}},
-            manifests=[Manifest(*read_manifest(program, definition, m)) for m in definition.manifests],
+            manifests=_manifests(program, name, [*definition.manifests, *added.get(name, ())]),
         )
+        if components[name].kind == "manifests" and not components[name].manifests:
+            empty.add(
+                "E0306",
+                f"component `{name}` is `kind manifests` but has no manifest in this recipe",
+                definition.name.span,
+                notes=("neither the component nor a layer that applies names a manifest for it",),
+                help=f'add `manifest "file.yaml"` to the component, or `manifest {name} "file.yaml"` to a layer',
+            )
+    empty.raise_if_any(program.sources)
     return components
+
+
+def _manifests(program: Program, component: str, files: list[ast.Literal]) -> list[Manifest]:
+    """The component's own manifests, then those layers added (lowest precedence first); a file
+    named twice is applied once."""
+    read: dict[str, Manifest] = {}
+    for file in files:
+        manifest = Manifest(*read_manifest(program, component, file))
+        read.setdefault(manifest.name, manifest)
+    return list(read.values())

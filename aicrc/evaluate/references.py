@@ -113,13 +113,6 @@ class _Checker:
                 component.name.span,
                 help="add `namespace NAME`: the namespace its chart or manifests install into",
             )
-        if kind == "manifests" and not component.manifests:
-            self.problems.add(
-                "E0306",
-                f"component `{component.name.text}` is `kind manifests` but lists no manifest",
-                component.name.span,
-                help='add `manifest "path/to/file.yaml"`',
-            )
         self.components(component.needs)
 
     def body(self, statements: Iterable[ast.Statement]) -> None:
@@ -138,7 +131,7 @@ class _Checker:
                         notes=("a `set` path starts with the component it configures",),
                         help=diag.did_you_mean(first, self.program.components),
                     )
-            elif isinstance(statement, ast.ValuesBlock):
+            elif isinstance(statement, (ast.ValuesBlock, ast.AddManifest)):
                 self.component(statement.component)
             elif isinstance(statement, ast.Needs):
                 self.component(statement.component)

@@ -135,6 +135,15 @@ class Needs(Record):
     span: Span
 
 
+class AddManifest(Record):
+    """`manifest COMPONENT "file"` in a layer: one more manifest for a component, named relative to
+    the layer's file (the reference appends manifest files the same way)."""
+
+    component: Name
+    file: Literal
+    span: Span
+
+
 class Enable(Record):
     features: tuple[Name, ...]
     span: Span
@@ -159,7 +168,7 @@ class Check(Record):
     span: Span
 
 
-Statement = Use | Drop | Set | ValuesBlock | Needs | Enable | Rule | Require | Check
+Statement = Use | Drop | Set | ValuesBlock | Needs | AddManifest | Enable | Rule | Require | Check
 
 
 # ---- declarations -----------------------------------------------------------------------------

@@ -146,6 +146,10 @@ class ToAst(Transformer):  # type: ignore[type-arg]
         return ast.Needs(self._name(children[0]), children[1], self._span(meta))
 
     @v_args(meta=True)
+    def manifest_stmt(self, meta: Meta, children: list[Token]) -> ast.AddManifest:
+        return ast.AddManifest(self._name(children[0]), self._string(children[1]), self._span(meta))
+
+    @v_args(meta=True)
     def enable_stmt(self, meta: Meta, children: list[Any]) -> ast.Enable:
         return ast.Enable(children[0], self._span(meta))
 
