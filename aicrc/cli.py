@@ -154,6 +154,42 @@ def _schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _fmt(args: argparse.Namespace) -> int:
+    """Rewrite files in place (or only report, with --check / --diff). A file that does not parse
+    is reported and left alone; the others are still formatted."""
+    import difflib
+
+    from aicrc import diagnostics as diag
+    from aicrc.fmt import format_source
+    from aicrc.loader import find_sources, read_source
+
+    failed, changed = [], []
+    for path, display in find_sources(args.paths):
+        try:
+            source = read_source(path, display)
+            formatted = format_source(source)
+        except diag.AicrcError as failure:
+            failed.append(failure)
+            continue
+        if formatted == source.text:
+            continue
+        changed.append(display)
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(source.text.splitlines(True), formatted.splitlines(True), display, display))
+        elif not args.check:
+            _write(formatted, str(path))
+    for failure in failed:
+        _report(failure, "text")
+    if args.check:
+        for display in changed:
+            print(f"would reformat {display}")
+    elif not args.diff and changed:
+        print(f"reformatted {len(changed)} file(s)", file=sys.stderr)
+    if failed:
+        return EXIT_INPUT
+    return EXIT_INPUT if args.check and changed else EXIT_OK
+
+
 def _scalar(value: Any) -> str:
     import json
 
@@ -338,6 +374,18 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
 
     matrix = across_recipes("matrix", "compile every combination of dimension values, then each RECIPE (exit 1 if one fails)", _matrix)
     matrix.add_argument("recipes", nargs="*", metavar="RECIPE")
+
+    fmt = commands.add_parser(
+        "fmt",
+        help="format .aicr files in place in the one canonical layout",
+        description="format .aicr files in place in the one canonical layout (folders are searched for *.aicr)",
+        epilog="exit codes: 0 ok (with --check: nothing to change), 1 a file would change (--check) or has errors, 2 usage error",
+    )
+    fmt.set_defaults(handler=_fmt)
+    fmt.add_argument("paths", nargs="+", metavar="PATH")
+    mode = fmt.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="change nothing; list the files that would change and exit 1 if any")
+    mode.add_argument("--diff", action="store_true", help="change nothing; print what would change as a unified diff")
 
     schema = commands.add_parser(
         "schema", help="print the JSON Schema of compiled recipes", description="print the JSON Schema of compiled recipes"

@@ -89,6 +89,19 @@ class Program:
 # ---- reading files -------------------------------------------------------------------------------
 
 
+def find_sources(paths: Sequence[str]) -> list[tuple[Path, str]]:
+    """The `.aicr` files named on a command line: files as given, folders searched recursively
+    (sorted). Each comes with the name to show for it."""
+    found: list[tuple[Path, str]] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            found += [(file, file.as_posix()) for file in sorted(path.rglob("*.aicr"))]
+        else:
+            found.append((path, given))
+    return found
+
+
 def read_source(path: Path, display: str) -> SourceFile:
     """Read a file as UTF-8, turning every way that can fail into a diagnostic."""
     try:

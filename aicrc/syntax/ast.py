@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from aicrc.records import Record
 from aicrc.source import Span
@@ -197,6 +198,15 @@ class Default(Record):
     span: Span
 
 
+class Clause(Record):
+    """One statement of a dimension or component body as written, kept in source order for `aicrc
+    fmt` (the fields of the declaration group them by meaning)."""
+
+    keyword: str  # values, family, alias, default | chart, kind, namespace, needs, manifest, schema, values
+    node: Any  # what the fields hold: Name tuple, Family, Alias, Default, Chart, Name, Literal, MapValue
+    span: Span
+
+
 class Dimension(Record):
     """`dimension` declares; `extend dimension` (from an overlay) adds values, families, aliases."""
 
@@ -206,6 +216,7 @@ class Dimension(Record):
     aliases: tuple[Alias, ...]
     defaults: tuple[Default, ...]
     extends: bool
+    clauses: tuple[Clause, ...]
     span: Span
 
 
@@ -223,7 +234,9 @@ class Component(Record):
     namespace: Name | None
     needs: tuple[Name, ...]
     manifests: tuple[Literal, ...]
+    schema: Literal | None  # a JSON Schema of the chart's values, for `aicrc check`
     values: MapValue | None
+    clauses: tuple[Clause, ...]
     span: Span
 
 
@@ -251,6 +264,7 @@ class Recipe(Record):
     name: Name
     bindings: tuple[Binding, ...]
     body: tuple[Statement, ...]
+    statements: tuple[Binding | Statement, ...]  # both, in source order (for `aicrc fmt`)
     span: Span
 
 

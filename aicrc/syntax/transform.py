@@ -176,30 +176,30 @@ class ToAst(Transformer):  # type: ignore[type-arg]
         return ast.Import(json.loads(str(children[0])), self._span(meta))
 
     @v_args(meta=True)
-    def dim_values(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
-        return ("values", children[0])
+    def dim_values(self, meta: Meta, children: list[Any]) -> ast.Clause:
+        return ast.Clause("values", children[0], self._span(meta))
 
     @v_args(meta=True)
-    def dim_family(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
-        return ("family", ast.Family(self._name(children[0]), children[1], self._span(meta)))
+    def dim_family(self, meta: Meta, children: list[Any]) -> ast.Clause:
+        return ast.Clause("family", ast.Family(self._name(children[0]), children[1], self._span(meta)), self._span(meta))
 
     @v_args(meta=True)
-    def dim_alias(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
-        return ("alias", ast.Alias(self._name(children[0]), self._name(children[1]), self._span(meta)))
+    def dim_alias(self, meta: Meta, children: list[Any]) -> ast.Clause:
+        return ast.Clause("alias", ast.Alias(self._name(children[0]), self._name(children[1]), self._span(meta)), self._span(meta))
 
     @v_args(meta=True)
-    def dim_default(self, meta: Meta, children: list[Any]) -> tuple[str, Any]:
+    def dim_default(self, meta: Meta, children: list[Any]) -> ast.Clause:
         when = children[1] if len(children) > 1 else None
-        return ("default", ast.Default(self._name(children[0]), when, self._span(meta)))
+        return ast.Clause("default", ast.Default(self._name(children[0]), when, self._span(meta)), self._span(meta))
 
     def _dimension(self, meta: Meta, children: list[Any], *, extends: bool) -> ast.Dimension:
-        name, *statements = children
+        name, *clauses = children
         parts: dict[str, list[Any]] = {"values": [], "family": [], "alias": [], "default": []}
-        for key, item in statements:
-            if key == "values":
-                parts[key].extend(item)
+        for clause in clauses:
+            if clause.keyword == "values":
+                parts["values"].extend(clause.node)
             else:
-                parts[key].append(item)
+                parts[clause.keyword].append(clause.node)
         return ast.Dimension(
             self._name(name),
             tuple(parts["values"]),
@@ -207,6 +207,7 @@ class ToAst(Transformer):  # type: ignore[type-arg]
             tuple(parts["alias"]),
             tuple(parts["default"]),
             extends,
+            tuple(clauses),
             self._span(meta),
         )
 
@@ -219,39 +220,44 @@ class ToAst(Transformer):  # type: ignore[type-arg]
         return self._dimension(meta, children, extends=True)
 
     @v_args(meta=True)
-    def comp_chart(self, meta: Meta, children: list[Token]) -> tuple[str, Any, Span]:
+    def comp_chart(self, meta: Meta, children: list[Token]) -> ast.Clause:
         name, repository, version = children
         chart = ast.Chart(self._name(name), self._string(repository), self._string(version), self._span(meta))
-        return ("chart", chart, self._span(meta))
+        return ast.Clause("chart", chart, self._span(meta))
 
     @v_args(meta=True)
-    def comp_kind(self, meta: Meta, children: list[Token]) -> tuple[str, Any, Span]:
-        return ("kind", self._name(children[0]), self._span(meta))
+    def comp_kind(self, meta: Meta, children: list[Token]) -> ast.Clause:
+        return ast.Clause("kind", self._name(children[0]), self._span(meta))
 
     @v_args(meta=True)
-    def comp_namespace(self, meta: Meta, children: list[Token]) -> tuple[str, Any, Span]:
-        return ("namespace", self._name(children[0]), self._span(meta))
+    def comp_namespace(self, meta: Meta, children: list[Token]) -> ast.Clause:
+        return ast.Clause("namespace", self._name(children[0]), self._span(meta))
 
     @v_args(meta=True)
-    def comp_needs(self, meta: Meta, children: list[Any]) -> tuple[str, Any, Span]:
-        return ("needs", children[0], self._span(meta))
+    def comp_needs(self, meta: Meta, children: list[Any]) -> ast.Clause:
+        return ast.Clause("needs", children[0], self._span(meta))
 
     @v_args(meta=True)
-    def comp_manifest(self, meta: Meta, children: list[Token]) -> tuple[str, Any, Span]:
-        return ("manifest", self._string(children[0]), self._span(meta))
+    def comp_manifest(self, meta: Meta, children: list[Token]) -> ast.Clause:
+        return ast.Clause("manifest", self._string(children[0]), self._span(meta))
 
     @v_args(meta=True)
-    def comp_values(self, meta: Meta, children: list[Any]) -> tuple[str, Any, Span]:
-        return ("values", children[0], self._span(meta))
+    def comp_schema(self, meta: Meta, children: list[Token]) -> ast.Clause:
+        return ast.Clause("schema", self._string(children[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def comp_values(self, meta: Meta, children: list[Any]) -> ast.Clause:
+        return ast.Clause("values", children[0], self._span(meta))
 
     @v_args(meta=True)
     def component_decl(self, meta: Meta, children: list[Any]) -> ast.Component:
-        name, *statements = children
+        name, *clauses = children
         single: dict[str, Any] = {}
         first_span: dict[str, Span] = {}
         needs: list[ast.Name] = []
         manifests: list[ast.Literal] = []
-        for key, item, span in statements:
+        for clause in clauses:
+            key, item, span = clause.keyword, clause.node, clause.span
             if key == "needs":
                 needs.extend(item)
             elif key == "manifest":
@@ -273,7 +279,9 @@ class ToAst(Transformer):  # type: ignore[type-arg]
             single.get("namespace"),
             tuple(needs),
             tuple(manifests),
+            single.get("schema"),
             single.get("values"),
+            tuple(clauses),
             self._span(meta),
         )
 
@@ -295,7 +303,7 @@ class ToAst(Transformer):  # type: ignore[type-arg]
         name, *statements = children
         bindings = tuple(s for s in statements if isinstance(s, ast.Binding))
         body = tuple(s for s in statements if not isinstance(s, ast.Binding))
-        return ast.Recipe(self._name(name), bindings, body, self._span(meta))
+        return ast.Recipe(self._name(name), bindings, body, tuple(statements), self._span(meta))
 
     def start(self, items: list[ast.Declaration]) -> list[ast.Declaration]:
         return items
