@@ -53,6 +53,8 @@ class Compilation:
     plan: Plan
     document: dict[str, Any]
     sources: dict[str, SourceFile] = field(repr=False)
+    program: loader.Program = field(repr=False)
+    recipe_file: str | None = None  # the display name of the recipe's file, when compiled from one
 
     @property
     def warnings(self) -> list[str]:
@@ -121,7 +123,7 @@ class Library:
     ) -> Compilation:
         with _guard(self.program.sources):
             program, source = loader.add_recipe_file(self.program, Path(path))
-        return _compile(program, _the_recipe(program, source), criteria, overrides, None)
+        return _compile(program, _the_recipe(program, source), criteria, overrides, None, source.display)
 
     def compile_source(
         self,
@@ -134,7 +136,7 @@ class Library:
         source = SourceFile(name, text, Path(directory) / name if directory else None)
         with _guard(self.program.sources | {name: source}):
             program = loader.add_recipe_source(self.program, source, Path(directory) if directory else None)
-        return _compile(program, _the_recipe(program, source), (), overrides, None)
+        return _compile(program, _the_recipe(program, source), (), overrides, None, source.display)
 
 
 def load_library(overlays: Sequence[str | os.PathLike[str]] = (), *, use_env: bool = True) -> Library:
@@ -231,6 +233,7 @@ def _compile(
     criteria: Sequence[RawCriterion],
     overrides: Sequence[Override],
     name: str | None,
+    recipe_file: str | None = None,
 ) -> Compilation:
     from aicrc.emit.document import build
 
@@ -238,7 +241,7 @@ def _compile(
         resolved = evaluate(program, recipe, criteria, overrides, name)
         plan = solve(resolved)
         document = build(resolved, plan, _digest(program, resolved, overrides))
-    return Compilation(resolved, plan, document, program.sources)
+    return Compilation(resolved, plan, document, program.sources, program, recipe_file)
 
 
 def _digest(program: loader.Program, resolved: Resolved, overrides: Sequence[Override]) -> str:

@@ -190,6 +190,25 @@ def _fmt(args: argparse.Namespace) -> int:
     return EXIT_INPUT if args.check and changed else EXIT_OK
 
 
+def _check(args: argparse.Namespace) -> int:
+    """Exit 0 clean, 1 findings, 2 when something could not be checked (it does not parse,
+    compile or read)."""
+    from aicrc.lint import output
+    from aicrc.lint.run import check_paths
+
+    report = check_paths(args.paths, args.overlay)
+    if args.format == "json":
+        sys.stdout.write(output.render_json(report))
+    elif args.format == "sarif":
+        sys.stdout.write(output.render_sarif(report))
+    else:
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        sys.stdout.write(output.render_text(report, color=color))
+    if report.failures or any(d.severity == "error" for d in report.findings):
+        return EXIT_USAGE
+    return EXIT_INPUT if report.findings else EXIT_OK
+
+
 def _scalar(value: Any) -> str:
     import json
 
@@ -386,6 +405,17 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     mode = fmt.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="change nothing; list the files that would change and exit 1 if any")
     mode.add_argument("--diff", action="store_true", help="change nothing; print what would change as a unified diff")
+
+    check = commands.add_parser(
+        "check",
+        help="lint .aicr files: findings with stable codes, places and fix hints",
+        description="lint .aicr files (folders are searched for *.aicr): findings with stable codes, places and fix hints",
+        epilog="exit codes: 0 no findings, 1 findings, 2 a file could not be checked (or usage error)",
+    )
+    check.set_defaults(handler=_check)
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument("--overlay", action="append", default=[], metavar="DIR", help="a private overlay folder (repeatable)")
+    check.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="sarif: SARIF 2.1.0 for code scanning")
 
     schema = commands.add_parser(
         "schema", help="print the JSON Schema of compiled recipes", description="print the JSON Schema of compiled recipes"

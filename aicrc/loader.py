@@ -160,6 +160,13 @@ def add_recipe_file(library: Program, path: Path) -> tuple[Program, SourceFile]:
     return program, program.sources[display]
 
 
+def add_files(library: Program, files: Iterable[tuple[str, Path]]) -> Program:
+    """A new program: the library plus more library files (display name, path), as an overlay."""
+    program = library.copy()
+    _Loader(program).load(files)
+    return program
+
+
 def add_recipe_source(library: Program, source: SourceFile, directory: Path | None = None) -> Program:
     """A new program: the library plus a recipe given as text (imports resolve from `directory`)."""
     program = library.copy()

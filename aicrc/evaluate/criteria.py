@@ -66,11 +66,11 @@ def bind(raw: Iterable[RawCriterion], dimensions: Mapping[str, DimensionDef]) ->
             continue
         bound[name] = value
     problems.raise_if_any()
-    _apply_defaults(bound, dimensions)
+    apply_defaults(bound, dimensions)
     return {name: bound[name] for name in dimensions if name in bound}
 
 
-def _apply_defaults(bound: dict[str, str], dimensions: Mapping[str, DimensionDef]) -> None:
+def apply_defaults(bound: dict[str, str], dimensions: Mapping[str, DimensionDef]) -> None:
     """Fill unset dimensions from their defaults; a default may depend on another dimension
     (platform follows intent), so repeat until nothing changes."""
     changed = True
