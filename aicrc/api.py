@@ -134,8 +134,12 @@ class Library:
         overrides: Sequence[Override] = (),
     ) -> Compilation:
         source = SourceFile(name, text, Path(directory) / name if directory else None)
-        with _guard(self.program.sources | {name: source}):
-            program = loader.add_recipe_source(self.program, source, Path(directory) if directory else None)
+        return self.compile_buffer(source, Path(directory) if directory else None, overrides=overrides)
+
+    def compile_buffer(self, source: SourceFile, directory: Path | None, *, overrides: Sequence[Override] = ()) -> Compilation:
+        """A recipe file as an editor holds it: its text, its name, where its imports resolve."""
+        with _guard(self.program.sources | {source.display: source}):
+            program = loader.add_recipe_source(self.program, source, directory)
         return _compile(program, _the_recipe(program, source), (), overrides, None, source.display)
 
 

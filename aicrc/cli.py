@@ -209,6 +209,13 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_INPUT if report.findings else EXIT_OK
 
 
+def _lsp(args: argparse.Namespace) -> int:
+    from aicrc.lsp.server import main as serve
+
+    serve()
+    return EXIT_OK
+
+
 def _scalar(value: Any) -> str:
     import json
 
@@ -416,6 +423,14 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("--overlay", action="append", default=[], metavar="DIR", help="a private overlay folder (repeatable)")
     check.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="sarif: SARIF 2.1.0 for code scanning")
+
+    lsp = commands.add_parser(
+        "lsp",
+        help="run the language server over stdio (for editors)",
+        description="run the language server over stdio: diagnostics, hover with provenance, definitions, completion, formatting",
+    )
+    lsp.set_defaults(handler=_lsp)
+    lsp.add_argument("--stdio", action="store_true", help="accepted for editors that pass it; stdio is the only transport")
 
     schema = commands.add_parser(
         "schema", help="print the JSON Schema of compiled recipes", description="print the JSON Schema of compiled recipes"

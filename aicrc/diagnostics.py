@@ -42,6 +42,7 @@ CODES: dict[str, str] = {
     "E0503": "dropped component is still needed",
     "E0601": "invalid command-line value",
     "E0602": "no such component or value path",
+    "W0001": "a dimension matched no specific layer (the language server's name for compile warnings)",
 }
 
 

@@ -10,7 +10,7 @@ path starts with `./` or `../`.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -143,11 +143,12 @@ def default_roots(overlays: Sequence[str | os.PathLike[str]] = (), *, use_env: b
     return tuple(roots)
 
 
-def load_library(roots: tuple[SearchRoot, ...]) -> Program:
-    """Load every file of the library and overlay roots (and their imports)."""
+def load_library(roots: tuple[SearchRoot, ...], texts: Mapping[Path, str] | None = None) -> Program:
+    """Load every file of the library and overlay roots (and their imports). `texts` replaces
+    the contents of some files (resolved paths): an editor's unsaved buffers."""
     program = Program(roots)
     files = [(root, path) for root in roots for path in sorted(root.directory.rglob(f"*{SUFFIX}"))]
-    _Loader(program).load([(root.display(path), path) for root, path in files])
+    _Loader(program, texts=texts).load([(root.display(path), path) for root, path in files])
     return program
 
 
@@ -175,8 +176,9 @@ def add_recipe_source(library: Program, source: SourceFile, directory: Path | No
 
 
 class _Loader:
-    def __init__(self, program: Program, recipe_dir: Path | None = None) -> None:
+    def __init__(self, program: Program, recipe_dir: Path | None = None, texts: Mapping[Path, str] | None = None) -> None:
         self.program = program
+        self.texts = texts or {}
         self.roots = list(program.roots)
         if recipe_dir is not None:
             label = os.path.normpath(recipe_dir) if not recipe_dir.is_absolute() else recipe_dir.as_posix()
@@ -192,7 +194,7 @@ class _Loader:
 
     def load_sources(self, sources: Iterable[SourceFile]) -> None:
         for source in sources:
-            self._enter(source, stack=[])
+            self._enter(source, stack=[], store=False)
         self._finish()
 
     def _finish(self) -> None:
@@ -208,19 +210,19 @@ class _Loader:
                 self._cycle(known, stack, via)
             return
         try:
-            source = read_source(path, display)
+            source = SourceFile(display, self.texts[key], path) if key in self.texts else read_source(path, display)
         except diag.AicrcError as failure:
             if via is not None:  # point at the import, not at a file that cannot be shown
                 failure = diag.AicrcError([d.replace(span=via) for d in failure.diagnostics])
             self.problems.extend(failure)
             return
         self.by_path[key] = display
-        self._enter(source, stack, via)
+        self._enter(source, stack, via, store=key not in self.texts)
 
-    def _enter(self, source: SourceFile, stack: list[tuple[str, Span | None]], via: Span | None = None) -> None:
+    def _enter(self, source: SourceFile, stack: list[tuple[str, Span | None]], via: Span | None = None, *, store: bool = True) -> None:
         self.program.sources[source.display] = source
         try:
-            module = parse(source)
+            module = parse(source, store=store)
         except diag.AicrcError as failure:
             self.problems.extend(failure)
             return

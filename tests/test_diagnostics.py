@@ -3,16 +3,19 @@ from __future__ import annotations
 import re
 
 from aicrc import diagnostics as diag
+from aicrc.lint import CODES as LINT_CODES
 from aicrc.source import SourceFile, Span
 from tests.conftest import ROOT
 
 
 def test_every_code_raised_is_declared_once() -> None:
-    declared = set(diag.CODES)
+    """Errors and warnings in `diagnostics.CODES`, lint findings in `lint.CODES`: every code the
+    code raises is declared, and every declared code is raised somewhere."""
+    declared = set(diag.CODES) | set(LINT_CODES)
     used = set()
     for path in (ROOT / "aicrc").rglob("*.py"):
-        if path.name != "diagnostics.py":
-            used |= set(re.findall(r'"(E\d{4})"', path.read_text()))
+        if path.name != "diagnostics.py" and path != ROOT / "aicrc" / "lint" / "__init__.py":
+            used |= set(re.findall(r'"([EWL]\d{4})"', path.read_text()))
     assert used == declared
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 
 _lock = threading.Lock()
+_recent: dict[str, ast.Module] = {}
 _parser: Lark | None = None
 _grammar_digest: str | None = None
 
@@ -52,15 +53,21 @@ def check_size(display: str, size: int) -> None:
         )
 
 
-def parse(source: SourceFile) -> ast.Module:
-    """Parse one file, using the on-disk cache when this exact text was parsed before."""
+def parse(source: SourceFile, *, store: bool = True) -> ast.Module:
+    """Parse one file, using the on-disk cache when this exact text was parsed before. Texts
+    that change with every keystroke (an editor's buffers) are not stored (`store=False`)."""
     check_size(source.display, len(source.text.encode("utf-8")))
     entry = cache.key(grammar_digest(), source.display, source.text)
-    cached = cache.load("ast", entry)
+    cached = _recent.get(entry) or cache.load("ast", entry)
     if isinstance(cached, ast.Module):
         return cached
     module = _parse_uncached(source)
-    cache.store("ast", entry, module)
+    if store:
+        cache.store("ast", entry, module)
+    else:  # an editor analyses the same buffer several ways in a row: keep the last few in memory
+        _recent[entry] = module
+        while len(_recent) > 8:
+            del _recent[next(iter(_recent))]
     return module
 
 

@@ -1,0 +1,1 @@
+"""The language server: `analysis` and `features` know the language, `server` speaks LSP."""

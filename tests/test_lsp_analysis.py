@@ -1,0 +1,90 @@
+"""The language server's analysis without the protocol: half-typed files never raise, and the
+contexts completion recognises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aicrc.lsp import features
+from aicrc.lsp.analysis import Workspace
+from tests.conftest import ROOT
+
+RECIPES = sorted((ROOT / "recipes").glob("*.aicr"))
+
+
+@pytest.fixture(scope="module")
+def workspace() -> Workspace:
+    return Workspace(ROOT)
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: p.stem)
+def test_every_keystroke_prefix_is_analysed(workspace: Workspace, recipe: Path) -> None:
+    """Typing the recipe from the first character to the last: each prefix is analysed, hovered
+    and completed at the cursor without an exception, and the whole file analyses clean."""
+    text = recipe.read_text(encoding="utf-8")
+    for end in range(len(text) + 1):
+        prefix = text[:end]
+        analysis = workspace.analyse(recipe, prefix)
+        lines = prefix.split("\n")
+        line, col = len(lines), len(lines[-1]) + 1
+        features.complete(workspace, analysis, line, col)
+        features.hover(workspace, analysis, line, max(col - 1, 1))
+        features.definition(analysis, line, max(col - 1, 1))
+        features.symbols(analysis)
+    assert [d for d in workspace.analyse(recipe, text).diagnostics if d.severity == "error"] == []
+
+
+@pytest.mark.parametrize("library_file", sorted((ROOT / "stdlib" / "layers").glob("*.aicr")), ids=lambda p: p.stem)
+def test_library_file_prefixes_are_analysed(workspace: Workspace, library_file: Path) -> None:
+    """Library files are long, and each prefix that parses reloads the library: every 11th."""
+    text = library_file.read_text(encoding="utf-8")
+    for end in [*range(0, len(text), 11), len(text)]:
+        analysis = workspace.analyse(library_file, text[:end])
+        lines = text[:end].split("\n")
+        features.complete(workspace, analysis, len(lines), len(lines[-1]) + 1)
+    assert workspace.analyse(library_file, text).diagnostics == []
+
+
+def _complete(workspace: Workspace, text: str, path: Path = ROOT / "recipes" / "typing.aicr") -> set[str]:
+    analysis = workspace.analyse(path, text.replace("|", ""))
+    before = text[: text.index("|")]
+    line = before.count("\n") + 1
+    col = len(before) - (before.rfind("\n") + 1) + 1
+    return {c.label for c in features.complete(workspace, analysis, line, col)}
+
+
+def test_completion_contexts(workspace: Workspace) -> None:
+    assert {"recipe", "layer", "component"} <= _complete(workspace, "|")
+    assert {"use", "set", "values", "service", "accelerator"} <= _complete(workspace, "recipe r {\n    |\n}\n")
+    assert {"gpu-operator", "kgateway"} <= _complete(workspace, "recipe r {\n    use |\n}\n")
+    assert {"cdi", "gdrcopy"} == _complete(workspace, "recipe r {\n    enable |\n}\n")
+    assert {"gb200", "hopper", "l40", "any"} <= _complete(workspace, "recipe r {\n    accelerator = |\n}\n")
+    assert {"training", "inference"} == _complete(workspace, "layer x: intent when intent == |")
+    assert {"version", "enabled", "useOpenKernelModules"} & _complete(workspace, "recipe r {\n    set gpu-operator.driver.|\n}\n")
+    assert {"enabled", "default"} <= _complete(workspace, "recipe r {\n    values gpu-operator {\n        cdi {\n            |\n}\n")
+    assert {"environment", "hardware"} <= _complete(workspace, "layer x: |")
+
+
+def test_hover_and_definition_in_a_library_layer(workspace: Workspace) -> None:
+    layer = ROOT / "stdlib" / "layers" / "eks.aicr"
+    text = layer.read_text(encoding="utf-8")
+    analysis = workspace.analyse(layer, text)
+    assert analysis.library_file and analysis.diagnostics == []
+    index = text.index("set nfd.topologyUpdater.enable") + len("set nfd.topo")
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    found = features.hover(workspace, analysis, line, col)
+    assert found is not None and "nfd.topologyUpdater.enable = true" in found[0]
+    target = features.definition(analysis, line, col - 8)  # on `nfd`
+    assert target is not None and target[0].name == "nfd.aicr"
+
+
+def test_unsaved_library_edit_is_seen(workspace: Workspace) -> None:
+    """A library file's buffer, not the disk, is what the document is checked against."""
+    layer = ROOT / "stdlib" / "layers" / "eks.aicr"
+    text = layer.read_text(encoding="utf-8").replace("use aws-ebs-csi-driver", "use aws-ebs-csi-drivr")
+    analysis = workspace.analyse(layer, text)
+    [problem] = [d for d in analysis.diagnostics if d.code == "E0301"]
+    assert "aws-ebs-csi-drivr" in problem.message and problem.span is not None and problem.span.file == "stdlib/layers/eks.aicr"
