@@ -68,8 +68,13 @@ class Compilation:
         return CompiledRecipe.model_validate(self.document)
 
     def render(self, output_format: str = "yaml") -> str:
-        from aicrc.emit.text import render
+        """yaml or json: the CompiledRecipe; aicr: the reference system's RecipeResult (YAML)."""
+        from aicrc.emit.text import render, to_yaml
 
+        if output_format == "aicr":
+            from aicrc.interop.recipe_result import recipe_result
+
+            return to_yaml(recipe_result(self))
         return render(self.document, output_format)
 
     def explain(self, path: str | tuple[str, ...]) -> list[LeafStory]:

@@ -216,6 +216,23 @@ def _lsp(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _import(args: argparse.Namespace) -> int:
+    from aicrc.interop.importer import import_overlays
+
+    outcome = import_overlays(args.paths, args.output, args.data)
+    for difference in outcome.differences:
+        print(f"warning: {difference}", file=sys.stderr)
+    layers = sum(1 for name in outcome.written if name.startswith("layers/"))
+    print(f"wrote {len(outcome.written)} file(s) to {args.output}: {layers} layer(s)")
+    if outcome.standalone:
+        verdict = "all match" if not outcome.differences else f"{len(outcome.differences)} difference(s), listed above"
+        print(f"compiled {outcome.checked} overlay criteria both ways against the reference's merge rules: {verdict}")
+        print(f"use it as the whole library: AICRC_STDLIB={args.output} aicrc compile --service ...")
+    else:
+        print(f"use it as an overlay on the standard library: aicrc compile --overlay {args.output} ...")
+    return EXIT_OK
+
+
 def _scalar(value: Any) -> str:
     import json
 
@@ -374,7 +391,12 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
 
     compile_ = command("compile", "compile a recipe into one resolved, version-locked configuration", _compile, "FILE")
     compile_.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout (only when the compile succeeds)")
-    compile_.add_argument("--format", choices=("yaml", "json"), default="yaml", help="output format (default yaml); json also for errors")
+    compile_.add_argument(
+        "--format",
+        choices=("yaml", "json", "aicr"),
+        default="yaml",
+        help="output format (default yaml); json also for errors; aicr: the reference system's RecipeResult",
+    )
 
     explain = command("explain", "show where a value came from and what it overrode", _explain, "FILE PATH")
     explain.add_argument("--format", choices=("text", "json"), default="text")
@@ -431,6 +453,18 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     )
     lsp.set_defaults(handler=_lsp)
     lsp.add_argument("--stdio", action="store_true", help="accepted for editors that pass it; stdio is the only transport")
+
+    import_ = commands.add_parser(
+        "import",
+        help="convert the reference system's overlays (RecipeMetadata YAML) to .aicr files",
+        description="convert the reference system's overlays (RecipeMetadata YAML, values files, registry.yaml) to .aicr files, "
+        "then compile each overlay's criteria both ways and report every value that differs",
+        epilog="exit codes: 0 written (differences are warnings), 1 an input has errors (nothing is written), 2 usage error",
+    )
+    import_.set_defaults(handler=_import)
+    import_.add_argument("paths", nargs="+", metavar="PATH", help="overlay files, or the reference's data folder (holding overlays/)")
+    import_.add_argument("-o", "--output", required=True, metavar="DIR", help="where to write the .aicr files")
+    import_.add_argument("--data", metavar="DIR", help="the folder valuesFile and manifestFiles paths are relative to (found if omitted)")
 
     schema = commands.add_parser(
         "schema", help="print the JSON Schema of compiled recipes", description="print the JSON Schema of compiled recipes"

@@ -2,7 +2,8 @@
 
 Codes are grouped by stage so that a code tells a reader where to look:
 E01xx reading and parsing, E02xx loading (imports, definitions), E03xx names and criteria,
-E04xx evaluation (values, layers), E05xx solving (dependencies), E06xx command-line input.
+E04xx evaluation (values, layers), E05xx solving (dependencies), E06xx command-line input,
+E07xx importing the reference system's files.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ CODES: dict[str, str] = {
     "E0503": "dropped component is still needed",
     "E0601": "invalid command-line value",
     "E0602": "no such component or value path",
+    "E0701": "invalid file of the reference system (AICR)",
+    "E0702": "overlay base chain loops or breaks",
+    "E0703": "file missing, unreadable, or outside the data folder",
+    "E0704": "reference construct aicrc cannot express",
     "W0001": "a dimension matched no specific layer (the language server's name for compile warnings)",
 }
 

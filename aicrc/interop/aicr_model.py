@@ -1,0 +1,206 @@
+"""The reference system's (AICR v0.11) data files, read strictly: RecipeMetadata overlays and the
+ComponentRegistry. Unlike the reference, an unknown field is an error (a typo such as
+`overides:` would otherwise be silently ignored), and every error points at its line and column.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from aicrc import diagnostics as diag
+from aicrc.source import SourceFile, Span
+from aicrc.syntax.parser import MAX_SOURCE_BYTES
+
+API_VERSION = "aicr.nvidia.com/v1alpha1"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Criteria(_Strict):
+    service: str | None = None
+    accelerator: str | None = None
+    intent: str | None = None
+    os: str | None = None
+    platform: str | None = None
+    nodes: int | None = None
+
+    def named(self) -> dict[str, str]:
+        """The dimensions this criteria pins (`any` and empty pin nothing)."""
+        fields = {"service": self.service, "accelerator": self.accelerator, "intent": self.intent, "os": self.os, "platform": self.platform}
+        return {name: value for name, value in fields.items() if value not in (None, "", "any")}
+
+
+class Constraint(_Strict):
+    name: str
+    value: str
+    severity: Literal["error", "warning"] | None = None
+    remediation: str | None = None
+    unit: str | None = None
+
+
+class ComponentRef(_Strict):
+    name: str
+    namespace: str | None = None
+    chart: str | None = None
+    type: Literal["Helm", "Kustomize", ""] | None = None
+    source: str | None = None
+    version: str | None = None
+    tag: str | None = None
+    valuesFile: str | None = None  # noqa: N815 - the reference's field names
+    overrides: dict[str, Any] | None = None
+    patches: list[str] | None = None
+    dependencyRefs: list[str] | None = None  # noqa: N815
+    manifestFiles: list[str] | None = None  # noqa: N815
+    path: str | None = None
+    cleanup: bool | None = None
+    expectedResources: list[dict[str, str]] | None = None  # noqa: N815
+    healthCheckAsserts: str | None = None  # noqa: N815
+
+
+class Phase(_Strict):
+    timeout: str | None = None
+    constraints: list[Constraint] | None = None
+    checks: list[str] | None = None
+    nodeSelection: dict[str, Any] | None = None  # noqa: N815
+    infrastructure: str | None = None
+
+
+class Validation(_Strict):
+    readiness: Phase | None = None
+    deployment: Phase | None = None
+    performance: Phase | None = None
+    conformance: Phase | None = None
+
+
+class Spec(_Strict):
+    base: str | None = None
+    criteria: Criteria | None = None
+    constraints: list[Constraint] | None = None
+    componentRefs: list[ComponentRef] | None = None  # noqa: N815
+    validation: Validation | None = None
+
+
+class Name(_Strict):
+    name: str
+
+
+class RecipeMetadata(_Strict):
+    kind: Literal["RecipeMetadata"]
+    apiVersion: str  # noqa: N815
+    metadata: Name
+    spec: Spec
+
+
+class HelmDefaults(_Strict):
+    defaultRepository: str | None = None  # noqa: N815
+    defaultChart: str | None = None  # noqa: N815
+    defaultVersion: str | None = None  # noqa: N815
+    defaultNamespace: str | None = None  # noqa: N815
+
+
+class ComponentConfig(_Strict):
+    name: str
+    displayName: str  # noqa: N815
+    valueOverrideKeys: list[str] | None = None  # noqa: N815
+    helm: HelmDefaults | None = None
+    kustomize: dict[str, Any] | None = None
+    nodeScheduling: dict[str, Any] | None = None  # noqa: N815
+    podScheduling: dict[str, Any] | None = None  # noqa: N815
+    validations: list[dict[str, Any]] | None = None
+    healthCheck: dict[str, Any] | None = None  # noqa: N815
+
+
+class Registry(_Strict):
+    kind: Literal["ComponentRegistry"]
+    apiVersion: str  # noqa: N815
+    components: list[ComponentConfig]
+
+
+def read_yaml(path: Path, display: str) -> tuple[SourceFile, Any, yaml.Node | None]:
+    """A YAML file's text, data and node tree; size, encoding and syntax problems as diagnostics."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            raise diag.error(
+                "E0105",
+                f"{display} is {size / 1e6:.1f} MB; aicrc reads files up to {MAX_SOURCE_BYTES / 1e6:.1f} MB",
+                Span(display, 1, 1, 1, 1),
+                help="overlays and values files are small; is this the file you meant?",
+            )
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise diag.error("E0703", f"no such file: {display}") from None
+    except UnicodeDecodeError:
+        raise diag.error("E0103", f"{display} is not UTF-8 text", Span(display, 1, 1, 1, 1)) from None
+    except OSError as failure:
+        raise diag.error("E0703", f"cannot read {display}: {failure.strerror}") from None
+    source = SourceFile(display, text, path)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as failure:
+        mark = getattr(failure, "problem_mark", None)
+        span = Span(display, mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2) if mark else Span(display, 1, 1, 1, 1)
+        problem = getattr(failure, "problem", None) or str(failure)
+        raise diag.AicrcError([diag.Diagnostic("E0701", f"{display} is not valid YAML: {problem}", span)], {display: source}) from None
+    except RecursionError:
+        raise diag.error("E0106", f"{display} nests too deeply to read", Span(display, 1, 1, 1, 1)) from None
+    return source, data, node
+
+
+def read_model(path: Path, display: str, model: type[_Strict]) -> tuple[Any, SourceFile, yaml.Node | None]:
+    source, data, node = read_yaml(path, display)
+    try:
+        return model.model_validate(data), source, node
+    except ValidationError as failure:
+        problems = []
+        for error in failure.errors():
+            where = ".".join(str(part) for part in error["loc"]) or "the document"
+            message = "unknown field" if error["type"] == "extra_forbidden" else error["msg"].lower()
+            problems.append(
+                diag.Diagnostic(
+                    "E0701",
+                    f"{model.__name__} {where}: {message}",
+                    node_span(node, error["loc"], display),
+                    help=_field_help(model, error),
+                )
+            )
+        raise diag.AicrcError(problems, {display: source}) from None
+
+
+def _field_help(model: type[_Strict], error: Any) -> str | None:
+    if error["type"] == "extra_forbidden":
+        return "the reference ignores fields it does not know; aicrc refuses them so a misspelt field is not lost"
+    if error["loc"][:1] == ("kind",):
+        return f"this file is not a {model.__name__}"
+    return None
+
+
+def node_span(node: yaml.Node | None, location: tuple[Any, ...], display: str) -> Span:
+    """The span of the YAML node at a pydantic error location (the key, for an unknown field)."""
+    current = node
+    for part in location:
+        if isinstance(current, yaml.MappingNode):
+            match = next(
+                ((key, value) for key, value in current.value if isinstance(key, yaml.ScalarNode) and key.value == str(part)), None
+            )
+            if match is None:
+                break
+            key, value = match
+            current = value if part != location[-1] else key
+        elif isinstance(current, yaml.SequenceNode) and isinstance(part, int) and part < len(current.value):
+            current = current.value[part]
+        else:
+            break
+    if current is None:
+        return Span(display, 1, 1, 1, 1)
+    start, end = current.start_mark, current.end_mark
+    if end.line != start.line:
+        end = start
+    return Span(display, start.line + 1, start.column + 1, end.line + 1, max(end.column, start.column + 1) + 1)

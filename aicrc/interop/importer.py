@@ -1,0 +1,569 @@
+"""`aicrc import`: the reference system's overlays (RecipeMetadata YAML) as `.aicr` files.
+
+    overlays + values files + registry  --read-->  AicrData  --translate-->  .aicr texts
+        --compile them, compare with the reference's rules (aicr_merge)-->  report  --write-->  OUT
+
+Each overlay becomes one layer with the same criteria; each component one component, its values
+the conventional `components/NAME/values.yaml`; an overlay's `valuesFile` and `overrides` become the
+layer's values, its `manifestFiles` `manifest` statements, its constraints `require`, its checks
+`check`. With `overlays/base.yaml` among the input the result is a whole library (dimensions
+included; compile against it with `AICRC_STDLIB=OUT`); without, an overlay on ours (`--overlay OUT`).
+
+The two systems order layers alike (how many dimensions a layer pins), but merge values
+differently where the reference loses data: it merges `overrides` shallowly and keeps only the
+last `valuesFile` of a chain. So after translating, the importer compiles every overlay's own
+criteria both ways and reports each value that differs. Nothing is written unless every input
+reads and the translation compiles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aicrc import diagnostics as diag
+from aicrc.interop import aicr_merge
+from aicrc.interop.aicr_model import ComponentConfig, ComponentRef, RecipeMetadata, Registry, read_model, read_yaml
+from aicrc.resources import stdlib_dir
+from aicrc.source import SourceFile, Span
+from aicrc.syntax.ast import format_path
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*")
+_OPERATORS = (">=", "<=", "!=", "==", ">", "<")
+
+
+@dataclass
+class AicrData:
+    root: Path  # the folder that valuesFile and manifestFiles paths are relative to
+    overlays: dict[str, RecipeMetadata] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)  # overlay name -> file as shown
+    registry: dict[str, ComponentConfig] = field(default_factory=dict)
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    nodes: dict[str, Any] = field(default_factory=dict)  # overlay name -> composed YAML, for positions
+    values: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # values files, read once
+
+    @property
+    def standalone(self) -> bool:
+        return "base" in self.overlays
+
+
+@dataclass
+class Outcome:
+    written: list[str]
+    differences: list[str]
+    checked: int  # criteria compiled both ways
+    standalone: bool
+
+
+# ---- reading -------------------------------------------------------------------------------------
+
+
+def read_data(paths: Sequence[str], data_root: str | None = None) -> AicrData:
+    files = _overlay_files(paths)
+    root = Path(data_root) if data_root else _data_root([path for path, _ in files] or [Path(p) for p in paths])
+    data = AicrData(root)
+    problems = diag.Collector()
+    for path, display in files:
+        try:
+            overlay, source, node = read_model(path, display, RecipeMetadata)
+        except diag.AicrcError as failure:
+            problems.extend(failure)
+            data.sources.update(failure.sources)
+            continue
+        data.sources[display] = source
+        name = overlay.metadata.name
+        if name in data.overlays:
+            problems.add(
+                "E0203",
+                f"overlay `{name}` is defined twice",
+                _at(data, node, ("metadata", "name"), display),
+                notes=(f"first in {data.files[name]}",),
+                help="overlay names (metadata.name) must be unique",
+            )
+            continue
+        if not _NAME.fullmatch(name):
+            problems.add(
+                "E0701",
+                f"overlay name `{name}` cannot be a layer name",
+                _at(data, node, ("metadata", "name"), display),
+                help="use letters, digits, `_` and inner `-`",
+            )
+            continue
+        data.overlays[name], data.files[name], data.nodes[name] = overlay, display, node
+    registry = root / "registry.yaml"
+    if registry.is_file():
+        try:
+            model, source, _ = read_model(registry, _show(registry), Registry)
+            data.registry = {c.name: c for c in model.components}
+            data.sources[source.display] = source
+        except diag.AicrcError as failure:
+            problems.extend(failure)
+            data.sources.update(failure.sources)
+    problems.raise_if_any(data.sources)
+    if not data.overlays:
+        raise diag.error(
+            "E0701", f"no RecipeMetadata overlays in {', '.join(paths)}", help="name overlay files, or a folder holding overlays/"
+        )
+    _check_structure(data)
+    return data
+
+
+def _show(path: Path) -> str:
+    return os.path.relpath(path) if not path.is_absolute() or str(path).startswith(os.getcwd()) else path.as_posix()
+
+
+def _overlay_files(paths: Sequence[str]) -> list[tuple[Path, str]]:
+    found: list[tuple[Path, str]] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            overlays = path / "overlays" if (path / "overlays").is_dir() else path
+            for file in sorted(overlays.rglob("*.yaml")):
+                relative = file.relative_to(path).parts
+                if "components" in relative or "checks" in relative or file.name == "registry.yaml":
+                    continue
+                found.append((file, _show(file)))
+        elif path.is_file():
+            found.append((path, _show(path)))
+        else:
+            raise diag.error("E0703", f"no such file or folder: {given}")
+    return found
+
+
+def _data_root(files: Sequence[Path]) -> Path:
+    """The nearest folder above the first overlay that holds `components/`, `registry.yaml` or
+    `overlays/` (the reference's data folder); else the overlay's own folder."""
+    start = files[0].resolve()
+    for folder in [start, *start.parents] if start.is_dir() else start.parents:
+        if any((folder / marker).exists() for marker in ("components", "registry.yaml", "overlays")):
+            return folder
+    return start.parent
+
+
+def _at(data: AicrData, node: Any, location: tuple[Any, ...], display: str) -> Span:
+    from aicrc.interop.aicr_model import node_span
+
+    return node_span(node, location, display)
+
+
+def _where(data: AicrData, overlay: str, *location: Any) -> Span:
+    return _at(data, data.nodes.get(overlay), ("spec", *location), data.files.get(overlay, overlay))
+
+
+def _check_structure(data: AicrData) -> None:
+    """Base chains end, criteria only grow along them, and nothing the translation cannot express."""
+    problems = diag.Collector()
+    for name, overlay in data.overlays.items():
+        if name == "base":
+            if overlay.spec.base or overlay.spec.criteria:
+                problems.add(
+                    "E0702", "the base overlay has a base or criteria of its own", _where(data, name), help="base applies to everything"
+                )
+            continue
+        seen, current = [name], overlay.spec.base or "base"
+        while current != "base" and current in data.overlays and current not in seen:
+            seen.append(current)
+            current = data.overlays[current].spec.base or "base"
+        if current in seen:
+            problems.add(
+                "E0702",
+                f"base chain of `{name}` loops: {' -> '.join([*seen, current])}",
+                _where(data, name, "base"),
+                help="every chain must end at `base`",
+            )
+            continue
+        if current != "base" and data.standalone:
+            problems.add("E0702", f"overlay `{name}` is based on `{current}`, which is not among the inputs", _where(data, name, "base"))
+            continue
+        criteria = overlay.spec.criteria
+        if name != "base" and criteria is None:
+            problems.add(
+                "E0704",
+                f"overlay `{name}` has no criteria",
+                _where(data, name),
+                help="aicrc selects layers by their criteria; give it the criteria its descendants share",
+            )
+            continue
+        if criteria is not None and criteria.nodes:
+            problems.add(
+                "E0704", f"overlay `{name}` pins `nodes`, which aicrc has no dimension for", _where(data, name, "criteria", "nodes")
+            )
+        parent = data.overlays.get(overlay.spec.base or "base")
+        if parent is not None and parent.metadata.name != "base" and criteria is not None and parent.spec.criteria is not None:
+            mine, theirs = criteria.named(), parent.spec.criteria.named()
+            if any(mine.get(k) != v for k, v in theirs.items()) or len(mine) <= len(theirs):
+                problems.add(
+                    "E0704",
+                    f"overlay `{name}` must pin everything its base `{parent.metadata.name}` pins, and more",
+                    _where(data, name, "criteria"),
+                    notes=(f"`{parent.metadata.name}` pins {theirs}; `{name}` pins {mine}",),
+                    help="aicrc orders layers by how many dimensions they pin, so a child must pin more than its base",
+                )
+        for index, ref in enumerate(overlay.spec.componentRefs or ()):
+            if ref.type == "Kustomize":
+                problems.add(
+                    "E0704",
+                    f"component `{ref.name}` is a Kustomize component",
+                    _where(data, name, "componentRefs", index, "type"),
+                    help="aicrc deploys Helm charts and plain manifests",
+                )
+            for file in [ref.valuesFile, *(ref.manifestFiles or ())]:
+                if file:
+                    _inside(data, file, _where(data, name, "componentRefs", index), problems)
+    problems.raise_if_any(data.sources)
+
+
+def _inside(data: AicrData, relative: str, span: Span, problems: diag.Collector) -> Path | None:
+    """A path from an overlay, which must stay inside the data folder and exist."""
+    candidate = Path(relative)
+    resolved = (data.root / candidate).resolve()
+    if candidate.is_absolute() or not resolved.is_relative_to(data.root.resolve()):
+        problems.add(
+            "E0703",
+            f"`{relative}` escapes the data folder {data.root}",
+            span,
+            help="valuesFile and manifestFiles are paths inside the data folder, such as components/NAME/values.yaml",
+        )
+        return None
+    if not resolved.is_file():
+        problems.add("E0703", f"`{relative}` does not exist in {data.root}", span)
+        return None
+    return resolved
+
+
+def values_file(data: AicrData, relative: str) -> dict[str, Any] | None:
+    """A values file's content (None when absent); read once, errors raised."""
+    if relative not in data.values:
+        path = (data.root / relative).resolve()
+        if not path.is_file():
+            data.values[relative] = None
+        else:
+            source, content, _ = read_yaml(path, _show(path))
+            data.sources[source.display] = source
+            if content is not None and not isinstance(content, dict):
+                raise diag.error("E0701", f"{source.display} is not a map of Helm values", Span(source.display, 1, 1, 1, 1))
+            data.values[relative] = content or {}
+    return data.values[relative]
+
+
+# ---- translating ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Component:
+    name: str
+    chart: str | None
+    source: str | None
+    version: str | None
+    namespace: str | None
+    defined_in: str  # the overlay whose componentRef first defined it
+
+
+def translate(data: AicrData, library_components: Mapping[str, Any]) -> dict[str, str]:
+    """Relative output path -> text (before formatting). `library_components` are the ones the
+    library the output overlays already defines (empty for a whole library)."""
+    problems = diag.Collector()
+    ordered = sorted(
+        data.overlays.values(),
+        key=lambda o: (o.metadata.name != "base", len(o.spec.criteria.named()) if o.spec.criteria else 0, o.metadata.name),
+    )
+    components: dict[str, _Component] = {}
+    for overlay in ordered:
+        for index, ref in enumerate(overlay.spec.componentRefs or ()):
+            known = components.get(ref.name)
+            if known is None:
+                components[ref.name] = _component(data, ref, overlay.metadata.name)
+                continue
+            for attribute in ("version", "source", "chart", "namespace"):
+                value = getattr(ref, attribute)
+                if value and value != getattr(known, attribute):
+                    problems.add(
+                        "E0704",
+                        f"overlay `{overlay.metadata.name}` changes the {attribute} of `{ref.name}` to {value!r}",
+                        _where(data, overlay.metadata.name, "componentRefs", index, attribute),
+                        notes=(f"`{known.defined_in}` gave {getattr(known, attribute)!r}",),
+                        help="aicrc pins one chart per component: declare the other version as a component of its own",
+                    )
+    problems.raise_if_any(data.sources)
+    files: dict[str, str] = {}
+    manifests: dict[str, Path] = {}
+    for component in components.values():
+        if component.name in library_components:
+            continue
+        if component.namespace is None:
+            problems.add(
+                "E0704",
+                f"component `{component.name}` has no namespace",
+                _where(data, component.defined_in, "componentRefs"),
+                help="give the componentRef a namespace, or the registry a helm.defaultNamespace",
+            )
+            continue
+        files[f"components/{component.name}.aicr"] = _component_text(data, component, manifests)
+    problems.raise_if_any(data.sources)
+    for overlay in ordered:
+        files[f"layers/{overlay.metadata.name}.aicr"] = _layer_text(data, overlay, components, manifests, library_components)
+    if data.standalone:
+        files["dimensions.aicr"] = _dimensions(data)
+    for target, source in manifests.items():
+        files[target] = source.read_text(encoding="utf-8")
+    return files
+
+
+def _component(data: AicrData, ref: ComponentRef, overlay: str) -> _Component:
+    helm = data.registry[ref.name].helm if ref.name in data.registry else None
+    chart = ref.chart or (helm.defaultChart.rsplit("/", 1)[-1] if helm and helm.defaultChart else None)
+    source = ref.source or (helm.defaultRepository if helm else None)
+    version = ref.version or (helm.defaultVersion if helm else None)
+    namespace = ref.namespace or (helm.defaultNamespace if helm else None)
+    return _Component(ref.name, chart, source or None, version, namespace, overlay)
+
+
+def _component_text(data: AicrData, component: _Component, manifests: dict[str, Path]) -> str:
+    lines = [
+        f"# imported from the reference's data: {data.files.get(component.defined_in, component.defined_in)}",
+        f"component {component.name} {{",
+    ]
+    if component.source:
+        lines.append(
+            f"    chart {component.chart or component.name} from {_string(component.source)} version {_string(component.version or '')}"
+        )
+    else:
+        lines.append("    kind manifests")
+    lines.append(f"    namespace {component.namespace}")
+    base = data.overlays.get("base")
+    base_ref = next((r for r in base.spec.componentRefs or () if r.name == component.name), None) if base is not None else None
+    if base_ref is not None and base_ref.dependencyRefs:
+        lines.append(f"    needs {', '.join(base_ref.dependencyRefs)}")
+    for file in (base_ref.manifestFiles or ()) if base_ref is not None else ():
+        lines.append(f"    manifest {_string(_copy_manifest(data, component.name, file, manifests))}")
+    defaults = values_file(data, aicr_merge.base_values_file(component.name))
+    if defaults:
+        lines.append(f"    values {_map(defaults, 1)}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _copy_manifest(data: AicrData, component: str, relative: str, manifests: dict[str, Path]) -> str:
+    target = f"manifests/{component}/{Path(relative).name}"
+    manifests[target] = (data.root / relative).resolve()
+    return f"../{target}"
+
+
+def _layer_text(
+    data: AicrData, overlay: RecipeMetadata, components: Mapping[str, _Component], manifests: dict[str, Path], library: Mapping[str, Any]
+) -> str:
+    name = overlay.metadata.name
+    is_base = name == "base" and data.standalone
+    kind = "base" if is_base else ("environment" if data.standalone else "platform")
+    criteria = overlay.spec.criteria.named() if overlay.spec.criteria else {}
+    when = " and ".join(f"{k} == {v}" for k, v in criteria.items())
+    lines = [
+        f"# imported from {data.files[name]}" + (f" (base: {overlay.spec.base})" if overlay.spec.base else ""),
+        f"layer {name}: {kind}{' when ' + when if when else ''} {{",
+    ]
+    refs = overlay.spec.componentRefs or ()
+    used = [r.name for r in refs if (r.overrides or {}).get("enabled") is not False]
+    if used:
+        lines.append(f"    use {', '.join(used)}")
+    dropped = [r.name for r in refs if (r.overrides or {}).get("enabled") is False]
+    if dropped:
+        lines.append(f"    drop {', '.join(dropped)}")
+    for ref in refs:
+        if ref.dependencyRefs and not (is_base and ref.name in components and ref.name not in library):
+            lines.append(f"    needs {ref.name}: {', '.join(ref.dependencyRefs)}")
+        if not is_base or ref.name in library:
+            for file in ref.manifestFiles or ():
+                lines.append(f"    manifest {ref.name} {_string(_copy_manifest(data, ref.name, file, manifests))}")
+        values: dict[str, Any] = {}
+        if ref.valuesFile and ref.valuesFile != aicr_merge.base_values_file(ref.name):
+            values = aicr_merge.deep_merge(values, values_file(data, ref.valuesFile) or {})
+        aicr_merge.deep_merge(values, {k: v for k, v in (ref.overrides or {}).items() if k != "enabled"})
+        if values:
+            lines.append(f"    values {ref.name} {_map(values, 1)}")
+    for constraint in overlay.spec.constraints or ():
+        statement = _require(constraint.name, constraint.value)
+        lines.append(f"    {statement}" if statement else f"    # not carried: constraint {constraint.name} {constraint.value!r}")
+    validation = overlay.spec.validation
+    for phase in aicr_merge.PHASES:
+        settings = getattr(validation, phase) if validation is not None else None
+        if settings is not None and settings.checks:
+            lines.append(f"    check {phase} {', '.join(settings.checks)}")
+        for constraint in (settings.constraints or ()) if settings is not None else ():
+            lines.append(f"    # not carried: {phase} threshold {constraint.name} {constraint.value!r}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _require(name: str, expression: str) -> str | None:
+    parts = name.split(".", 2)
+    if len(parts) != 3 or not all(_NAME.fullmatch(p) for p in parts[:2]):
+        return None
+    text = expression.strip()
+    operator = next((op for op in _OPERATORS if text.startswith(op)), "==")
+    value = text[len(operator) :].strip() if text.startswith(operator) else text
+    return f"require {parts[0]}.{parts[1]}.{format_path((parts[2],))} {operator} {_string(value)}"
+
+
+def _dimensions(data: AicrData) -> str:
+    """Our dimensions, which hold the reference's (al2/al2023 and l40 as aliases), without our
+    defaults (the reference has none: an unset platform stays unset), and with any other value an
+    overlay pins."""
+    from aicrc.syntax import ast
+    from aicrc.syntax.parser import parse
+
+    module = parse(SourceFile("stdlib/dimensions.aicr", (stdlib_dir() / "dimensions.aicr").read_text(encoding="utf-8")))
+    pinned: dict[str, list[str]] = {}
+    for overlay in data.overlays.values():
+        for dimension, value in (overlay.spec.criteria.named() if overlay.spec.criteria else {}).items():
+            if value not in pinned.setdefault(dimension, []):
+                pinned[dimension].append(value)
+    blocks = ["# The reference system's dimensions, with the values its overlays pin."]
+    for item in module.items:
+        if not isinstance(item, ast.Dimension):
+            continue
+        known = {v.text for v in item.values} | {a.name.text for a in item.aliases}
+        values = [v.text for v in item.values] + [v for v in pinned.pop(item.name.text, []) if v not in known]
+        lines = [f"dimension {item.name.text} {{", f"    values {', '.join(values)}"]
+        lines += [f"    family {f.name.text} = [{', '.join(m.text for m in f.members)}]" for f in item.families]
+        lines += [f"    alias {a.name.text} = {a.target.text}" for a in item.aliases]
+        blocks.append("\n".join([*lines, "}"]))
+    blocks += [f"dimension {name} {{\n    values {', '.join(values)}\n}}" for name, values in pinned.items()]
+    return "\n\n".join(blocks) + "\n"
+
+
+def _string(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _value(value: Any, depth: int) -> str:
+    if isinstance(value, dict):
+        return _map(value, depth) if value else "{}"
+    if isinstance(value, list):
+        if any(isinstance(item, (dict, list)) for item in value):
+            inner = "    " * (depth + 1)
+            return "[\n" + "".join(f"{inner}{_value(item, depth + 1)},\n" for item in value) + "    " * depth + "]"
+        return "[" + ", ".join(_value(item, depth) for item in value) + "]"
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value == value and value not in (float("inf"), float("-inf")):
+        text = repr(value)
+        return text if re.fullmatch(r"[+-]?(0|[1-9][0-9]*)(\.[0-9]+([eE][+-]?[0-9]+)?|[eE][+-]?[0-9]+)", text) else _string(text)
+    return _string(str(value))
+
+
+def _map(values: Mapping[Any, Any], depth: int) -> str:
+    inner = "    " * (depth + 1)
+    lines = []
+    for key, value in values.items():
+        path = format_path((str(key),))
+        if isinstance(value, dict) and value:
+            lines.append(f"{inner}{path} {_map(value, depth + 1)}")
+        else:
+            lines.append(f"{inner}{path} = {_value(value, depth + 1)}")
+    return "{\n" + "\n".join(lines) + "\n" + "    " * depth + "}"
+
+
+# ---- checking and writing ------------------------------------------------------------------------
+
+
+def import_overlays(paths: Sequence[str], output: str, data_root: str | None = None) -> Outcome:
+    data = read_data(paths, data_root)
+    from aicrc import loader
+
+    library = None if data.standalone else loader.load_library(loader.default_roots())
+    texts = translate(data, library.components if library is not None else {})
+    with tempfile.TemporaryDirectory(prefix="aicrc-import-") as staging:
+        stage = Path(staging)
+        for relative, text in sorted(texts.items()):
+            target = stage / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(_formatted(relative, text) if relative.endswith(".aicr") else text, encoding="utf-8")
+        differences, checked = _verify(data, stage)
+        out = Path(output)
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(stage, out, dirs_exist_ok=True)
+    return Outcome(sorted(texts), differences, checked, data.standalone)
+
+
+def _formatted(relative: str, text: str) -> str:
+    from aicrc.fmt import format_source
+
+    return format_source(SourceFile(relative, text))
+
+
+def _verify(data: AicrData, stage: Path) -> tuple[list[str], int]:
+    """Compile each overlay's own criteria from the staged files and compare with the
+    reference's rules; a translation that does not compile raises (and nothing is written)."""
+    from aicrc import loader
+    from aicrc.api import Library
+
+    roots = (loader.SearchRoot("imported", stage),) if data.standalone else (*loader.default_roots(), loader.SearchRoot("imported", stage))
+    program = loader.load_library(roots)
+    library = Library(program)
+    if not data.standalone:
+        from aicrc.evaluate.references import check_references
+
+        check_references(program)
+        return [], 0  # the reference's rules cannot be run on our library: nothing to compare with
+    differences: list[str] = []
+    checked = 0
+    for name in sorted(data.overlays):
+        overlay = data.overlays[name]
+        query = overlay.spec.criteria.named() if overlay.spec.criteria else {}
+        if not query:
+            continue
+        checked += 1
+        ours = library.compile(query)
+        theirs = aicr_merge.resolve(data.overlays, query, lambda rel: values_file(data, rel))
+        differences += [f"{name}: {line}" for line in compare(theirs, ours.document)]
+    return differences, checked
+
+
+def compare(theirs: aicr_merge.Result, ours: Mapping[str, Any]) -> list[str]:
+    """What differs between the reference's recipe and ours: components, versions, order, values."""
+    found = []
+    our_components = {c["name"]: c for c in ours["components"]}
+    deployed = theirs.deployed
+    if sorted(deployed) != sorted(our_components):
+        found.append(f"components: reference {sorted(deployed)}, aicrc {sorted(our_components)}")
+    order = [name for name in ours["deploymentOrder"] if name in deployed]
+    if order != [name for name in deployed if name in our_components]:
+        found.append(f"deployment order: reference {deployed}, aicrc {ours['deploymentOrder']}")
+    for name in sorted(set(deployed) & set(our_components)):
+        ref, component = theirs.components[name], our_components[name]
+        chart = component.get("chart") or {}
+        if ref.version and chart.get("version") != ref.version:
+            found.append(f"{name} version: reference {ref.version}, aicrc {chart.get('version')}")
+        for path, (a, b) in sorted(_leaf_differences(theirs.values[name], component["values"]).items()):
+            found.append(f"{name}.{path}: reference {a}, aicrc {b}")
+    return found
+
+
+_ABSENT = "(absent)"
+
+
+def _leaf_differences(a: Any, b: Any, prefix: str = "") -> dict[str, tuple[str, str]]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: dict[str, tuple[str, str]] = {}
+        for key in sorted(set(a) | set(b)):
+            here = f"{prefix}.{key}" if prefix else str(key)
+            out.update(
+                _leaf_differences(a.get(key, _ABSENT), b.get(key, _ABSENT), here)
+                if key in a and key in b
+                else {here: (_show_value(a.get(key, _ABSENT)), _show_value(b.get(key, _ABSENT)))}
+            )
+        return out
+    return {} if json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True) else {prefix: (_show_value(a), _show_value(b))}
+
+
+def _show_value(value: Any) -> str:
+    return value if value is _ABSENT else json.dumps(value)
