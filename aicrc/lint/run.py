@@ -34,13 +34,24 @@ class Report:
 
 def check_paths(paths: Sequence[str], overlays: Sequence[str] = (), *, use_env: bool = True) -> Report:
     report = Report()
+    files = loader.find_sources(paths)
     try:
-        library = loader.load_library(loader.default_roots(overlays, use_env=use_env))
-    except diag.AicrcError as failure:
-        report.fail(failure)
+        roots = loader.default_roots(overlays, use_env=use_env)
+        library = loader.load_library(roots)
+        # A checkout's `stdlib/` checked with an installed aicrc: its files stand in for the
+        # installed library's files of the same name, rather than clashing with them.
+        by_name = {display: path for path, display in library.resolved_paths.items()}
+        stand_ins = {
+            by_name[d]: p.read_text(encoding="utf-8") for p, d in files if d in by_name and p.resolve() not in library.resolved_paths
+        }
+        if stand_ins:
+            library = loader.load_library(roots, texts=stand_ins)
+            files = [(by_name.get(d, p), d) for p, d in files]
+    except (diag.AicrcError, OSError, UnicodeDecodeError) as failure:
+        report.fail(failure if isinstance(failure, diag.AicrcError) else diag.error("E0104", f"cannot read input: {failure}"))
         return report
     in_library, overlay_files, recipe_files = [], [], []
-    for path, display in loader.find_sources(paths):
+    for path, display in files:
         known = library.resolved_paths.get(path.resolve()) if path.exists() else None
         if known is not None:
             in_library.append(known)
