@@ -9,6 +9,7 @@ import pytest
 
 from aicrc.lsp import features
 from aicrc.lsp.analysis import Workspace
+from aicrc.source import Span
 from tests.conftest import ROOT
 
 RECIPES = sorted((ROOT / "recipes").glob("*.aicr"))
@@ -65,6 +66,19 @@ def test_completion_contexts(workspace: Workspace) -> None:
     assert {"version", "enabled", "useOpenKernelModules"} & _complete(workspace, "recipe r {\n    set gpu-operator.driver.|\n}\n")
     assert {"enabled", "default"} <= _complete(workspace, "recipe r {\n    values gpu-operator {\n        cdi {\n            |\n}\n")
     assert {"environment", "hardware"} <= _complete(workspace, "layer x: |")
+    component = "component gpu-operator {\n    namespace gpu-operator\n    values {\n        driver {\n            |\n"
+    assert {"version", "kernelModuleType", "upgradePolicy"} <= _complete(workspace, component, ROOT / "stdlib" / "components" / "x.aicr")
+
+
+def test_definition_of_an_import(workspace: Workspace, tmp_path: Path) -> None:
+    (tmp_path / "shared.aicr").write_text("feature extra { set gpu-operator.driver.enabled = true }\n", encoding="utf-8")
+    recipe = tmp_path / "r.aicr"
+    text = 'import "./shared"\nrecipe r {\n    service = eks\n    enable extra\n}\n'
+    analysis = workspace.analyse(recipe, text)
+    assert analysis.diagnostics == []
+    assert features.definition(analysis, 1, 10) == ((tmp_path / "shared.aicr").resolve(), Span(str(tmp_path / "shared.aicr"), 1, 1, 1, 1))
+    target = features.definition(analysis, 4, 13)  # `extra`
+    assert target is not None and target[0] == tmp_path / "shared.aicr" and target[1].line == 1
 
 
 def test_hover_and_definition_in_a_library_layer(workspace: Workspace) -> None:

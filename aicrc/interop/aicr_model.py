@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from aicrc import diagnostics as diag
 from aicrc.source import SourceFile, Span
-from aicrc.syntax.parser import MAX_SOURCE_BYTES
+from aicrc.syntax.parser import check_size
 
 API_VERSION = "aicr.nvidia.com/v1alpha1"
 
@@ -125,14 +125,7 @@ class Registry(_Strict):
 def read_yaml(path: Path, display: str) -> tuple[SourceFile, Any, yaml.Node | None]:
     """A YAML file's text, data and node tree; size, encoding and syntax problems as diagnostics."""
     try:
-        size = path.stat().st_size
-        if size > MAX_SOURCE_BYTES:
-            raise diag.error(
-                "E0105",
-                f"{display} is {size / 1e6:.1f} MB; aicrc reads files up to {MAX_SOURCE_BYTES / 1e6:.1f} MB",
-                Span(display, 1, 1, 1, 1),
-                help="overlays and values files are small; is this the file you meant?",
-            )
+        check_size(display, path.stat().st_size)  # before reading: a 50 MB file is refused unread
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise diag.error("E0703", f"no such file: {display}") from None

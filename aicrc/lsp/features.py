@@ -264,7 +264,11 @@ def _offset(text: str, line: int, col: int) -> int:
 
 
 _VALUES_TOKENS = re.compile(
-    r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|\{|\}|\[|\]|=|values\s+([\w-]+)\s*(?=\{)|([\w-]+|"[^"\n]*")(\s*\.\s*([\w-]+|"[^"\n]*"))*'
+    r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|\{|\}|\[|\]|='
+    r"|^\s*component\s+(?P<component>[\w-]+)"  # a component's own `values { }` configures it
+    r"|values(?:\s+(?P<values>[\w-]+))?\s*(?=\{)"
+    r'|([\w-]+|"[^"\n]*")(\s*\.\s*([\w-]+|"[^"\n]*"))*',
+    re.MULTILINE,
 )
 
 
@@ -273,12 +277,15 @@ def _values_context(text: str, line: int, col: int) -> tuple[str, tuple[str, ...
     offset = _offset(text, line, col)
     stack: list[tuple[str, tuple[str, ...]] | None] = []
     pending: tuple[str, tuple[str, ...]] | None = None
+    component = ""
     for match in _VALUES_TOKENS.finditer(text, 0, offset):
         token = match.group(0)
         if token[0] == "#":
             continue
-        if match.group(1):
-            pending = (match.group(1), ())
+        if match.group("component"):
+            component = match.group("component")
+        elif token.startswith("values") and (match.group("values") or len(stack) == 1):
+            pending = (match.group("values") or component, ())
         elif token == "{":
             stack.append(pending)
             pending = None
@@ -289,9 +296,9 @@ def _values_context(text: str, line: int, col: int) -> tuple[str, tuple[str, ...
         elif token in ("=", "[", "]") or (token[0] == '"' and not stack):
             pending = None
         elif stack and stack[-1] is not None:
-            component, keys = stack[-1]  # type: ignore[misc]
+            owner, keys = stack[-1]  # type: ignore[misc]
             segments = tuple(s.strip().strip('"') for s in re.split(r'\.(?=(?:[^"]*"[^"]*")*[^"]*$)', token))
-            pending = (component, (*keys, *segments))
+            pending = (owner, (*keys, *segments))
         else:
             pending = None
     return stack[-1] if stack else None

@@ -49,7 +49,7 @@ def check_size(display: str, size: int) -> None:
             "E0105",
             f"{display} is {size / 1e6:.1f} MB; aicrc reads files up to {MAX_SOURCE_BYTES / 1e6:.1f} MB",
             Span(display, 1, 1, 1, 1),
-            help="recipes and libraries are small; is this the file you meant?",
+            help="recipes, libraries and overlays are small; is this the file you meant?",
         )
 
 
