@@ -17,7 +17,8 @@ from aicrc import loader
 from aicrc.api import Library, load_library
 from aicrc.cli import main
 from aicrc.interop import aicr_merge
-from aicrc.interop.importer import compare, read_data, values_file
+from aicrc.interop.aicr_data import read_data, values_file
+from aicrc.interop.importer import compare
 from tests.conftest import ROOT
 
 FIXTURE = ROOT / "tests" / "fixtures" / "aicr"

@@ -19,39 +19,23 @@ reads and the translation compiles.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aicrc import diagnostics as diag
 from aicrc.interop import aicr_merge
-from aicrc.interop.aicr_model import ComponentConfig, ComponentRef, RecipeMetadata, Registry, read_model, read_yaml
+from aicrc.interop.aicr_data import NAME, AicrData, read_data, values_file, where
+from aicrc.interop.aicr_model import ComponentRef, RecipeMetadata
 from aicrc.resources import stdlib_dir
-from aicrc.source import SourceFile, Span
+from aicrc.source import SourceFile
 from aicrc.syntax.ast import format_path
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*")
 _OPERATORS = (">=", "<=", "!=", "==", ">", "<")
-
-
-@dataclass
-class AicrData:
-    root: Path  # the folder that valuesFile and manifestFiles paths are relative to
-    overlays: dict[str, RecipeMetadata] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)  # overlay name -> file as shown
-    registry: dict[str, ComponentConfig] = field(default_factory=dict)
-    sources: dict[str, SourceFile] = field(default_factory=dict)
-    nodes: dict[str, Any] = field(default_factory=dict)  # overlay name -> composed YAML, for positions
-    values: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # values files, read once
-
-    @property
-    def standalone(self) -> bool:
-        return "base" in self.overlays
 
 
 @dataclass
@@ -60,197 +44,6 @@ class Outcome:
     differences: list[str]
     checked: int  # criteria compiled both ways
     standalone: bool
-
-
-# ---- reading -------------------------------------------------------------------------------------
-
-
-def read_data(paths: Sequence[str], data_root: str | None = None) -> AicrData:
-    files = _overlay_files(paths)
-    root = Path(data_root) if data_root else _data_root([path for path, _ in files] or [Path(p) for p in paths])
-    data = AicrData(root)
-    problems = diag.Collector()
-    for path, display in files:
-        try:
-            overlay, source, node = read_model(path, display, RecipeMetadata)
-        except diag.AicrcError as failure:
-            problems.extend(failure)
-            data.sources.update(failure.sources)
-            continue
-        data.sources[display] = source
-        name = overlay.metadata.name
-        if name in data.overlays:
-            problems.add(
-                "E0203",
-                f"overlay `{name}` is defined twice",
-                _at(data, node, ("metadata", "name"), display),
-                notes=(f"first in {data.files[name]}",),
-                help="overlay names (metadata.name) must be unique",
-            )
-            continue
-        if not _NAME.fullmatch(name):
-            problems.add(
-                "E0701",
-                f"overlay name `{name}` cannot be a layer name",
-                _at(data, node, ("metadata", "name"), display),
-                help="use letters, digits, `_` and inner `-`",
-            )
-            continue
-        data.overlays[name], data.files[name], data.nodes[name] = overlay, display, node
-    registry = root / "registry.yaml"
-    if registry.is_file():
-        try:
-            model, source, _ = read_model(registry, _show(registry), Registry)
-            data.registry = {c.name: c for c in model.components}
-            data.sources[source.display] = source
-        except diag.AicrcError as failure:
-            problems.extend(failure)
-            data.sources.update(failure.sources)
-    problems.raise_if_any(data.sources)
-    if not data.overlays:
-        raise diag.error(
-            "E0701", f"no RecipeMetadata overlays in {', '.join(paths)}", help="name overlay files, or a folder holding overlays/"
-        )
-    _check_structure(data)
-    return data
-
-
-def _show(path: Path) -> str:
-    return os.path.relpath(path) if not path.is_absolute() or str(path).startswith(os.getcwd()) else path.as_posix()
-
-
-def _overlay_files(paths: Sequence[str]) -> list[tuple[Path, str]]:
-    found: list[tuple[Path, str]] = []
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            overlays = path / "overlays" if (path / "overlays").is_dir() else path
-            for file in sorted(overlays.rglob("*.yaml")):
-                relative = file.relative_to(path).parts
-                if "components" in relative or "checks" in relative or file.name == "registry.yaml":
-                    continue
-                found.append((file, _show(file)))
-        elif path.is_file():
-            found.append((path, _show(path)))
-        else:
-            raise diag.error("E0703", f"no such file or folder: {given}")
-    return found
-
-
-def _data_root(files: Sequence[Path]) -> Path:
-    """The nearest folder above the first overlay that holds `components/`, `registry.yaml` or
-    `overlays/` (the reference's data folder); else the overlay's own folder."""
-    start = files[0].resolve()
-    for folder in [start, *start.parents] if start.is_dir() else start.parents:
-        if any((folder / marker).exists() for marker in ("components", "registry.yaml", "overlays")):
-            return folder
-    return start.parent
-
-
-def _at(data: AicrData, node: Any, location: tuple[Any, ...], display: str) -> Span:
-    from aicrc.interop.aicr_model import node_span
-
-    return node_span(node, location, display)
-
-
-def _where(data: AicrData, overlay: str, *location: Any) -> Span:
-    return _at(data, data.nodes.get(overlay), ("spec", *location), data.files.get(overlay, overlay))
-
-
-def _check_structure(data: AicrData) -> None:
-    """Base chains end, criteria only grow along them, and nothing the translation cannot express."""
-    problems = diag.Collector()
-    for name, overlay in data.overlays.items():
-        if name == "base":
-            if overlay.spec.base or overlay.spec.criteria:
-                problems.add(
-                    "E0702", "the base overlay has a base or criteria of its own", _where(data, name), help="base applies to everything"
-                )
-            continue
-        seen, current = [name], overlay.spec.base or "base"
-        while current != "base" and current in data.overlays and current not in seen:
-            seen.append(current)
-            current = data.overlays[current].spec.base or "base"
-        if current in seen:
-            problems.add(
-                "E0702",
-                f"base chain of `{name}` loops: {' -> '.join([*seen, current])}",
-                _where(data, name, "base"),
-                help="every chain must end at `base`",
-            )
-            continue
-        if current != "base" and data.standalone:
-            problems.add("E0702", f"overlay `{name}` is based on `{current}`, which is not among the inputs", _where(data, name, "base"))
-            continue
-        criteria = overlay.spec.criteria
-        if name != "base" and criteria is None:
-            problems.add(
-                "E0704",
-                f"overlay `{name}` has no criteria",
-                _where(data, name),
-                help="aicrc selects layers by their criteria; give it the criteria its descendants share",
-            )
-            continue
-        if criteria is not None and criteria.nodes:
-            problems.add(
-                "E0704", f"overlay `{name}` pins `nodes`, which aicrc has no dimension for", _where(data, name, "criteria", "nodes")
-            )
-        parent = data.overlays.get(overlay.spec.base or "base")
-        if parent is not None and parent.metadata.name != "base" and criteria is not None and parent.spec.criteria is not None:
-            mine, theirs = criteria.named(), parent.spec.criteria.named()
-            if any(mine.get(k) != v for k, v in theirs.items()) or len(mine) <= len(theirs):
-                problems.add(
-                    "E0704",
-                    f"overlay `{name}` must pin everything its base `{parent.metadata.name}` pins, and more",
-                    _where(data, name, "criteria"),
-                    notes=(f"`{parent.metadata.name}` pins {theirs}; `{name}` pins {mine}",),
-                    help="aicrc orders layers by how many dimensions they pin, so a child must pin more than its base",
-                )
-        for index, ref in enumerate(overlay.spec.componentRefs or ()):
-            if ref.type == "Kustomize":
-                problems.add(
-                    "E0704",
-                    f"component `{ref.name}` is a Kustomize component",
-                    _where(data, name, "componentRefs", index, "type"),
-                    help="aicrc deploys Helm charts and plain manifests",
-                )
-            for file in [ref.valuesFile, *(ref.manifestFiles or ())]:
-                if file:
-                    _inside(data, file, _where(data, name, "componentRefs", index), problems)
-    problems.raise_if_any(data.sources)
-
-
-def _inside(data: AicrData, relative: str, span: Span, problems: diag.Collector) -> Path | None:
-    """A path from an overlay, which must stay inside the data folder and exist."""
-    candidate = Path(relative)
-    resolved = (data.root / candidate).resolve()
-    if candidate.is_absolute() or not resolved.is_relative_to(data.root.resolve()):
-        problems.add(
-            "E0703",
-            f"`{relative}` escapes the data folder {data.root}",
-            span,
-            help="valuesFile and manifestFiles are paths inside the data folder, such as components/NAME/values.yaml",
-        )
-        return None
-    if not resolved.is_file():
-        problems.add("E0703", f"`{relative}` does not exist in {data.root}", span)
-        return None
-    return resolved
-
-
-def values_file(data: AicrData, relative: str) -> dict[str, Any] | None:
-    """A values file's content (None when absent); read once, errors raised."""
-    if relative not in data.values:
-        path = (data.root / relative).resolve()
-        if not path.is_file():
-            data.values[relative] = None
-        else:
-            source, content, _ = read_yaml(path, _show(path))
-            data.sources[source.display] = source
-            if content is not None and not isinstance(content, dict):
-                raise diag.error("E0701", f"{source.display} is not a map of Helm values", Span(source.display, 1, 1, 1, 1))
-            data.values[relative] = content or {}
-    return data.values[relative]
 
 
 # ---- translating ---------------------------------------------------------------------------------
@@ -287,7 +80,7 @@ def translate(data: AicrData, library_components: Mapping[str, Any]) -> dict[str
                     problems.add(
                         "E0704",
                         f"overlay `{overlay.metadata.name}` changes the {attribute} of `{ref.name}` to {value!r}",
-                        _where(data, overlay.metadata.name, "componentRefs", index, attribute),
+                        where(data, overlay.metadata.name, "componentRefs", index, attribute),
                         notes=(f"`{known.defined_in}` gave {getattr(known, attribute)!r}",),
                         help="aicrc pins one chart per component: declare the other version as a component of its own",
                     )
@@ -301,7 +94,7 @@ def translate(data: AicrData, library_components: Mapping[str, Any]) -> dict[str
             problems.add(
                 "E0704",
                 f"component `{component.name}` has no namespace",
-                _where(data, component.defined_in, "componentRefs"),
+                where(data, component.defined_in, "componentRefs"),
                 help="give the componentRef a namespace, or the registry a helm.defaultNamespace",
             )
             continue
@@ -403,7 +196,7 @@ def _layer_text(
 
 def _require(name: str, expression: str) -> str | None:
     parts = name.split(".", 2)
-    if len(parts) != 3 or not all(_NAME.fullmatch(p) for p in parts[:2]):
+    if len(parts) != 3 or not all(NAME.fullmatch(p) for p in parts[:2]):
         return None
     text = expression.strip()
     operator = next((op for op in _OPERATORS if text.startswith(op)), "==")
