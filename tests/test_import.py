@@ -81,8 +81,8 @@ def test_import_compiles_to_the_reference_recipes(tmp_path: Path, capsys: pytest
         "layers/eks.aicr",
         "layers/gb200-eks-training.aicr",
         "layers/monitoring.aicr",
-        "manifests/gpu-operator/dcgm-metrics.yaml",
-        "manifests/skyhook-customizations/no-op.yaml",
+        "manifests/gpu-operator/manifests/dcgm-metrics.yaml",
+        "manifests/skyhook-customizations/manifests/no-op.yaml",
     ]
     assert main(["fmt", "--check", str(target)]) == 0
     data = read_data([str(FIXTURE)])

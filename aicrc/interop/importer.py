@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from aicrc import diagnostics as diag
+from aicrc.evaluate.references import CHECK_PHASES
 from aicrc.interop import aicr_merge
 from aicrc.interop.aicr_data import NAME, AicrData, read_data, values_file, where
 from aicrc.interop.aicr_model import ComponentRef, RecipeMetadata
@@ -144,7 +145,10 @@ def _component_text(data: AicrData, component: _Component, manifests: dict[str, 
 
 
 def _copy_manifest(data: AicrData, component: str, relative: str, manifests: dict[str, Path]) -> str:
-    target = f"manifests/{component}/{Path(relative).name}"
+    """Manifests are copied under `manifests/`, keeping their path in the data folder (less the
+    conventional `components/`), so two files of the same name cannot collide."""
+    path = Path(relative)
+    target = "manifests/" + (path.relative_to("components") if path.parts[:1] == ("components",) else path).as_posix()
     manifests[target] = (data.root / relative).resolve()
     return f"../{target}"
 
@@ -187,7 +191,8 @@ def _layer_text(
     for phase in aicr_merge.PHASES:
         settings = getattr(validation, phase) if validation is not None else None
         if settings is not None and settings.checks:
-            lines.append(f"    check {phase} {', '.join(settings.checks)}")
+            carried = phase in CHECK_PHASES  # readiness is the constraints themselves
+            lines.append(f"    {'' if carried else '# not carried: '}check {phase} {', '.join(settings.checks)}")
         for constraint in (settings.constraints or ()) if settings is not None else ():
             lines.append(f"    # not carried: {phase} threshold {constraint.name} {constraint.value!r}")
     lines.append("}")
