@@ -5,7 +5,6 @@ empty answer: an editor's server must outlive any half-typed file."""
 from __future__ import annotations
 
 import functools
-import logging
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,6 @@ from aicrc.lsp import features
 from aicrc.lsp.analysis import Analysis, Workspace
 from aicrc.source import Span
 
-log = logging.getLogger(__name__)
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
