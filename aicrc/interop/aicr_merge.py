@@ -123,8 +123,9 @@ def _values(ref: ComponentRef, read_values: Callable[[str], dict[str, Any] | Non
         if ref.valuesFile != base_values_file(ref.name):
             values = copy.deepcopy(read_values(base_values_file(ref.name)) or {})
         deep_merge(values, read_values(ref.valuesFile) or {})
-    deep_merge(values, copy.deepcopy(ref.overrides or {}))
-    values.pop("enabled", None)  # the reference's switch, not a chart value
+    # `enabled` in overrides is the reference's switch (whether to deploy), not a chart value; an
+    # `enabled` key in a values file is an ordinary value
+    deep_merge(values, copy.deepcopy({key: value for key, value in (ref.overrides or {}).items() if key != "enabled"}))
     return values
 
 
