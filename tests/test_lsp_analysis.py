@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aicrc.lsp import features
 from aicrc.lsp.analysis import Workspace
@@ -102,3 +104,41 @@ def test_unsaved_library_edit_is_seen(workspace: Workspace) -> None:
     analysis = workspace.analyse(layer, text)
     [problem] = [d for d in analysis.diagnostics if d.code == "E0301"]
     assert "aws-ebs-csi-drivr" in problem.message and problem.span is not None and problem.span.file == "stdlib/layers/eks.aicr"
+
+
+EDITS = st.sampled_from(
+    ["", "{", "}", "[", "]", '"', "=", ".", ",", "#", "\n", " ", "when ", "set ", "gpu-operator.", "values x {", "==", "é"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([*RECIPES, ROOT / "stdlib" / "layers" / "eks.aicr", ROOT / "stdlib" / "components" / "gpu-operator.aicr"]),
+    st.data(),
+)
+def test_random_edits_never_raise(file: Path, data: st.DataObject) -> None:
+    """Any edit of a real file (a span cut out, tokens typed in its place) analyses, hovers,
+    completes and finds definitions at any position without an exception."""
+    workspace = _shared_workspace()
+    text = file.read_text(encoding="utf-8")
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, min(len(text), start + 40)))
+    edited = text[:start] + "".join(data.draw(st.lists(EDITS, max_size=4))) + text[end:]
+    analysis = workspace.analyse(file, edited)
+    lines = edited.split("\n")
+    line = data.draw(st.integers(1, len(lines)))
+    col = data.draw(st.integers(1, len(lines[line - 1]) + 1))
+    features.complete(workspace, analysis, line, col)
+    features.hover(workspace, analysis, line, col)
+    features.definition(analysis, line, col)
+    features.symbols(analysis)
+
+
+_WORKSPACE: list[Workspace] = []
+
+
+def _shared_workspace() -> Workspace:
+    """One workspace for all examples (hypothesis does not combine with pytest fixtures)."""
+    if not _WORKSPACE:
+        _WORKSPACE.append(Workspace(ROOT))
+    return _WORKSPACE[0]
