@@ -423,26 +423,31 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     matrix = across_recipes("matrix", "compile every combination of dimension values, then each RECIPE (exit 1 if one fails)", _matrix)
     matrix.add_argument("recipes", nargs="*", metavar="RECIPE")
 
-    fmt = commands.add_parser(
+    def over_files(name: str, summary: str, detail: str, epilog: str, handler: Any, paths: str | None = None) -> argparse.ArgumentParser:
+        """A tool that works on files and folders named on the command line (fmt, check, import)."""
+        sub = commands.add_parser(name, help=summary, description=f"{summary} {detail}", epilog=f"exit codes: {epilog}")
+        sub.set_defaults(handler=handler)
+        sub.add_argument("paths", nargs="+", metavar="PATH", help=paths)
+        return sub
+
+    fmt = over_files(
         "fmt",
-        help="format .aicr files in place in the one canonical layout",
-        description="format .aicr files in place in the one canonical layout (folders are searched for *.aicr)",
-        epilog="exit codes: 0 ok (with --check: nothing to change), 1 a file would change (--check) or has errors, 2 usage error",
+        "format .aicr files in place in the one canonical layout",
+        "(folders are searched for *.aicr)",
+        "0 ok (with --check: nothing to change), 1 a file would change (--check) or has errors, 2 usage error",
+        _fmt,
     )
-    fmt.set_defaults(handler=_fmt)
-    fmt.add_argument("paths", nargs="+", metavar="PATH")
     mode = fmt.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="change nothing; list the files that would change and exit 1 if any")
     mode.add_argument("--diff", action="store_true", help="change nothing; print what would change as a unified diff")
 
-    check = commands.add_parser(
+    check = over_files(
         "check",
-        help="lint .aicr files: findings with stable codes, places and fix hints",
-        description="lint .aicr files (folders are searched for *.aicr): findings with stable codes, places and fix hints",
-        epilog="exit codes: 0 no findings, 1 findings, 2 a file could not be checked (or usage error)",
+        "lint .aicr files: findings with stable codes, places and fix hints",
+        "(folders are searched for *.aicr)",
+        "0 no findings, 1 findings, 2 a file could not be checked (or usage error)",
+        _check,
     )
-    check.set_defaults(handler=_check)
-    check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("--overlay", action="append", default=[], metavar="DIR", help="a private overlay folder (repeatable)")
     check.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="sarif: SARIF 2.1.0 for code scanning")
 
@@ -454,15 +459,14 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     lsp.set_defaults(handler=_lsp)
     lsp.add_argument("--stdio", action="store_true", help="accepted for editors that pass it; stdio is the only transport")
 
-    import_ = commands.add_parser(
+    import_ = over_files(
         "import",
-        help="convert the reference system's overlays (RecipeMetadata YAML) to .aicr files",
-        description="convert the reference system's overlays (RecipeMetadata YAML, values files, registry.yaml) to .aicr files, "
-        "then compile each overlay's criteria both ways and report every value that differs",
-        epilog="exit codes: 0 written (differences are warnings), 1 an input has errors (nothing is written), 2 usage error",
+        "convert the reference system's overlays (RecipeMetadata YAML) to .aicr files",
+        "with their values files and registry.yaml; then compile each overlay's criteria both ways and report every value that differs",
+        "0 written (differences are warnings), 1 an input has errors (nothing is written), 2 usage error",
+        _import,
+        paths="overlay files, or the reference's data folder (holding overlays/)",
     )
-    import_.set_defaults(handler=_import)
-    import_.add_argument("paths", nargs="+", metavar="PATH", help="overlay files, or the reference's data folder (holding overlays/)")
     import_.add_argument("-o", "--output", required=True, metavar="DIR", help="where to write the .aicr files")
     import_.add_argument("--data", metavar="DIR", help="the folder valuesFile and manifestFiles paths are relative to (found if omitted)")
 
