@@ -29,6 +29,7 @@ from typing import Any
 
 from aicrc import diagnostics as diag
 from aicrc.evaluate.references import CHECK_PHASES
+from aicrc.evaluate.values import leaf_paths, same
 from aicrc.interop import aicr_merge
 from aicrc.interop.aicr_data import NAME, AicrData, read_data, values_file, where
 from aicrc.interop.aicr_model import ComponentRef, RecipeMetadata
@@ -341,27 +342,16 @@ def compare(theirs: aicr_merge.Result, ours: Mapping[str, Any]) -> list[str]:
         chart = component.get("chart") or {}
         if ref.version and chart.get("version") != ref.version:
             found.append(f"{name} version: reference {ref.version}, aicrc {chart.get('version')}")
-        for path, (a, b) in sorted(_leaf_differences(theirs.values[name], component["values"]).items()):
-            found.append(f"{name}.{path}: reference {a}, aicrc {b}")
+        theirs_leaves, our_leaves = leaf_paths(theirs.values[name]), leaf_paths(component["values"])
+        for path in sorted(set(theirs_leaves) | set(our_leaves)):
+            a, b = theirs_leaves.get(path, _ABSENT), our_leaves.get(path, _ABSENT)
+            if a is _ABSENT or b is _ABSENT or not same(a, b):
+                found.append(f"{format_path((name, *path))}: reference {_show(a)}, aicrc {_show(b)}")
     return found
 
 
-_ABSENT = "(absent)"
+_ABSENT = object()
 
 
-def _leaf_differences(a: Any, b: Any, prefix: str = "") -> dict[str, tuple[str, str]]:
-    if isinstance(a, dict) and isinstance(b, dict):
-        out: dict[str, tuple[str, str]] = {}
-        for key in sorted(set(a) | set(b)):
-            here = f"{prefix}.{key}" if prefix else str(key)
-            out.update(
-                _leaf_differences(a.get(key, _ABSENT), b.get(key, _ABSENT), here)
-                if key in a and key in b
-                else {here: (_show_value(a.get(key, _ABSENT)), _show_value(b.get(key, _ABSENT)))}
-            )
-        return out
-    return {} if json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True) else {prefix: (_show_value(a), _show_value(b))}
-
-
-def _show_value(value: Any) -> str:
-    return value if value is _ABSENT else json.dumps(value)
+def _show(value: Any) -> str:
+    return "(absent)" if value is _ABSENT else json.dumps(value)
