@@ -199,6 +199,6 @@ def test_compile_format_aicr_is_a_recipe_result(capsys: pytest.CaptureFixture[st
     # the reference's own rules, read back: self-contained overrides give the same values and order
     refs = {r["name"]: aicr_merge.ComponentRef.model_validate(r) for r in result["componentRefs"]}
     for component in document["components"]:
-        assert aicr_merge._values(refs[component["name"]], lambda _: None) == component["values"]
+        assert aicr_merge.helm_values(refs[component["name"]], lambda _: None) == component["values"]
     assert aicr_merge.topological_order(refs) == document["deploymentOrder"]
     assert result["validation"]["conformance"]["checks"] == document["checks"]["conformance"]

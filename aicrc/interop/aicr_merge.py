@@ -80,7 +80,7 @@ def resolve(
                 components[ref.name] = merge_ref(components[ref.name], ref) if ref.name in components else ref
             constraints.update({c.name: c for c in spec.constraints or ()})
             validation.update(_phases(overlays[name]))
-    values = {name: _values(ref, read_values) for name, ref in components.items()}
+    values = {name: helm_values(ref, read_values) for name, ref in components.items()}
     return Result(applied, components, values, topological_order(components), constraints, validation)
 
 
@@ -117,7 +117,7 @@ def base_values_file(component: str) -> str:
     return f"components/{component}/values.yaml"
 
 
-def _values(ref: ComponentRef, read_values: Callable[[str], dict[str, Any] | None]) -> dict[str, Any]:
+def helm_values(ref: ComponentRef, read_values: Callable[[str], dict[str, Any] | None]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if ref.valuesFile:
         if ref.valuesFile != base_values_file(ref.name):

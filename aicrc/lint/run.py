@@ -139,8 +139,8 @@ def _module(
 def _manifest(program: loader.Program, component: str, file: ast.Literal, sources: dict[str, SourceFile]) -> Iterator[diag.Diagnostic]:
     try:
         display, text = loader.read_manifest(program, component, file)
-    except diag.AicrcError as failure:
-        yield from (d.replace(severity="error") for d in failure.diagnostics)
+    except diag.AicrcError as failure:  # an error, not a finding: `aicrc check` exits 2
+        yield from failure.diagnostics
         return
     sources[display] = SourceFile(display, text)
     yield from manifests.check_manifest(display, text)

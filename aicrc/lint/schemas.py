@@ -58,7 +58,7 @@ class Schemas:
 def check_write(write: Write, schema: Schema, chart: str) -> Iterator[diag.Diagnostic]:
     node = schema
     for depth, segment in enumerate(write.path):
-        node = _object_view(schema, node)
+        node = object_view(schema, node)
         properties = node.get("properties", {})
         if segment in properties:
             node = properties[segment]
@@ -108,7 +108,7 @@ def _resolve(root: Schema, node: Schema) -> Schema:
     return node if isinstance(node, dict) else {}
 
 
-def _object_view(root: Schema, node: Schema) -> Schema:
+def object_view(root: Schema, node: Schema) -> Schema:
     """The object form of a schema that allows several (`{"anyOf": [{object}, {"type": "null"}]}`)."""
     node = _resolve(root, node)
     if "properties" in node or "additionalProperties" in node:
@@ -127,3 +127,11 @@ def _expected(node: Schema, root: Schema) -> str:
         return kinds
     flat = [k for kind in kinds for k in (kind if isinstance(kind, list) else [kind]) if k]
     return " or ".join(flat) if flat else "another value"
+
+
+def properties_at(schema: Schema, path: tuple[str, ...]) -> dict[str, Any]:
+    """The keys a schema knows below `path` (empty where it knows none), for completion."""
+    node: Any = schema
+    for key in path:
+        node = object_view(schema, node).get("properties", {}).get(key) if isinstance(node, dict) else None
+    return object_view(schema, node).get("properties", {}) if isinstance(node, dict) else {}

@@ -328,15 +328,11 @@ def _keys(program: Any, compiled: Any, text: str, before: str, line: int, col: i
         values = values.get(key) if isinstance(values, dict) else None
     if isinstance(values, dict):
         found.update({key: json.dumps(value)[:60] for key, value in values.items()})
-    from aicrc.lint.schemas import Schemas, _object_view
+    from aicrc.lint.schemas import Schemas, properties_at
 
     schema = Schemas(program).of(component)
-    node: Any = schema
-    for key in prefix:
-        node = _object_view(schema, node).get("properties", {}).get(key) if isinstance(node, dict) else None  # type: ignore[arg-type]
-    if isinstance(node, dict):
-        for key, sub in _object_view(schema, node).get("properties", {}).items():  # type: ignore[arg-type]
-            found.setdefault(key, str(sub.get("description", sub.get("type", ""))) if isinstance(sub, dict) else "")
+    for key, sub in properties_at(schema, prefix).items() if schema is not None else ():
+        found.setdefault(key, str(sub.get("description", sub.get("type", ""))) if isinstance(sub, dict) else "")
     return [Completion(format_path((key,)), "key", detail) for key, detail in sorted(found.items())]
 
 
