@@ -6,7 +6,7 @@ for the command line.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from aicrc.version import __version__
 
 __all__ = [
     "AicrcError",

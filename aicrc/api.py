@@ -19,18 +19,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aicrc import __version__, loader
 from aicrc import diagnostics as diag
-from aicrc.evaluate.criteria import RawCriterion
-from aicrc.evaluate.engine import Override, evaluate
-from aicrc.evaluate.model import Resolved
-from aicrc.solve import Plan, solve
+from aicrc.compiler.evaluate.criteria import RawCriterion
+from aicrc.compiler.evaluate.engine import Override, evaluate
+from aicrc.compiler.evaluate.model import Resolved
+from aicrc.compiler.load import loader
+from aicrc.compiler.solve import Plan, solve
+from aicrc.compiler.syntax import ast
 from aicrc.source import SourceFile
-from aicrc.syntax import ast
+from aicrc.version import __version__
 
 if TYPE_CHECKING:
-    from aicrc.emit.model import CompiledRecipe
-    from aicrc.explain import LeafStory
+    from aicrc.compiler.emit.model import CompiledRecipe
+    from aicrc.compiler.evaluate.provenance import LeafStory
 
 __all__ = [
     "Compilation",
@@ -63,22 +64,22 @@ class Compilation:
     @cached_property
     def recipe(self) -> CompiledRecipe:
         """The document as a validated pydantic model (imports pydantic on first use)."""
-        from aicrc.emit.model import CompiledRecipe
+        from aicrc.compiler.emit.model import CompiledRecipe
 
         return CompiledRecipe.model_validate(self.document)
 
     def render(self, output_format: str = "yaml") -> str:
         """yaml or json: the CompiledRecipe; aicr: the reference system's RecipeResult (YAML)."""
-        from aicrc.emit.text import render, to_yaml
+        from aicrc.compiler.emit.text import render, to_yaml
 
         if output_format == "aicr":
-            from aicrc.interop.recipe_result import recipe_result
+            from aicrc.compiler.emit.recipe_result import recipe_result
 
-            return to_yaml(recipe_result(self))
+            return to_yaml(recipe_result(self.resolved, self.document, self.program.dimensions))
         return render(self.document, output_format)
 
     def explain(self, path: str | tuple[str, ...]) -> list[LeafStory]:
-        from aicrc.explain import explain
+        from aicrc.compiler.evaluate.provenance import explain
 
         return explain(self.resolved, _dotted(path))
 
@@ -244,7 +245,7 @@ def _compile(
     name: str | None,
     recipe_file: str | None = None,
 ) -> Compilation:
-    from aicrc.emit.document import build
+    from aicrc.compiler.emit.document import build
 
     with _guard(program.sources):
         resolved = evaluate(program, recipe, criteria, overrides, name)

@@ -13,7 +13,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from aicrc import __version__
+from aicrc.version import __version__
 
 
 def _root() -> Path | None:

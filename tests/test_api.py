@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import aicrc
-from aicrc.emit.model import CompiledRecipe
+from aicrc.compiler.emit.model import CompiledRecipe
 from tests.conftest import ROOT
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from aicrc.cli import main
-from aicrc.lint import CODES
+from aicrc.tools.lint import CODES
 from tests.conftest import GOLDEN, ROOT
 from tests.txtar import Case
 

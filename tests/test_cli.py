@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from aicrc import __version__
 from aicrc.cli import main
+from aicrc.version import __version__
 from tests.conftest import ROOT
 
 FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"

@@ -3,8 +3,8 @@ from __future__ import annotations
 import re
 
 from aicrc import diagnostics as diag
-from aicrc.lint import CODES as LINT_CODES
 from aicrc.source import SourceFile, Span
+from aicrc.tools.lint import CODES as LINT_CODES
 from tests.conftest import ROOT
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import aicrc
-from aicrc.evaluate.values import Assignment, Origin, ValueTree
+from aicrc.compiler.evaluate.values import Assignment, Origin, ValueTree
 from tests.conftest import ROOT
 from tests.helpers import codes, library_with
 
@@ -129,7 +129,7 @@ def test_layer_sets_for_absent_components_are_ignored(tmp_path: Path, monkeypatc
 def test_every_leaf_has_a_provenance_chain() -> None:
     compiled = aicrc.compile_file(ROOT / "recipes" / "blackwell-eks-training.aicr")
     for component in compiled.resolved.components.values():
-        from aicrc.evaluate.values import leaf_paths
+        from aicrc.compiler.evaluate.values import leaf_paths
 
         assert set(leaf_paths(component.values)) == set(component.history), component.name
         for chain in component.history.values():

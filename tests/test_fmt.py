@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 
 from aicrc import diagnostics as diag
 from aicrc.api import load_library
-from aicrc.fmt import format_source
+from aicrc.compiler.syntax import ast
+from aicrc.compiler.syntax.parser import parse
 from aicrc.records import Record
 from aicrc.source import SourceFile, Span
-from aicrc.syntax import ast
-from aicrc.syntax.parser import parse
+from aicrc.tools.fmt import format_source
 from tests.conftest import ROOT
 
 LIBRARY_FILES = sorted([*(ROOT / "stdlib").rglob("*.aicr"), *(ROOT / "recipes").glob("*.aicr")])

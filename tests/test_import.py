@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from aicrc import loader
 from aicrc.api import Library, load_library
 from aicrc.cli import main
+from aicrc.compiler.load import loader
 from aicrc.interop import aicr_merge
 from aicrc.interop.aicr_data import read_data, values_file
 from aicrc.interop.importer import compare

@@ -5,9 +5,9 @@ import pickle
 import pytest
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.syntax import ast
+from aicrc.compiler.syntax.parser import MAX_SOURCE_BYTES, parse
 from aicrc.source import SourceFile
-from aicrc.syntax import ast
-from aicrc.syntax.parser import MAX_SOURCE_BYTES, parse
 
 
 def parse_text(text: str, name: str = "t.aicr") -> ast.Module:
@@ -49,7 +49,7 @@ def test_literals() -> None:
     text = 'recipe r { set c.v = [1, -2, 1.5, -2e3, true, false, null, "a\\"b\\u00e9", {}, [], {x = 1, y.z = 2}] }'
     (recipe,) = parse_text(text).items
     (statement,) = recipe.body
-    from aicrc.evaluate.values import to_python
+    from aicrc.compiler.evaluate.values import to_python
 
     assert to_python(statement.value) == [1, -2, 1.5, -2000.0, True, False, None, 'a"bé', {}, [], {"x": 1, "y": {"z": 2}}]
 

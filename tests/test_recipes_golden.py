@@ -66,7 +66,7 @@ def test_headline_figures_are_pinned(
 
 
 def test_matrix_compiles_every_combination_and_every_shipped_recipe(library: aicrc.Library) -> None:
-    from aicrc.matrix import matrix
+    from aicrc.tools.matrix import matrix
 
     dimensions, combinations, files = matrix(library, RECIPES)
     assert dimensions == ["service", "accelerator", "os", "intent", "platform"]

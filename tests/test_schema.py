@@ -11,7 +11,7 @@ from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
 
 import aicrc
 from aicrc.cli import main
-from aicrc.emit.model import CompiledRecipe, json_schema
+from aicrc.compiler.emit.model import CompiledRecipe, json_schema
 from tests.conftest import ROOT
 
 

@@ -12,10 +12,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.syntax.parser import check_size
 from aicrc.source import SourceFile, Span
-from aicrc.syntax.parser import check_size
-
-API_VERSION = "aicr.nvidia.com/v1alpha1"
 
 
 class _Strict(BaseModel):

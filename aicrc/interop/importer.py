@@ -28,14 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from aicrc import diagnostics as diag
-from aicrc.evaluate.references import CHECK_PHASES
-from aicrc.evaluate.values import leaf_paths, same
+from aicrc.compiler.evaluate.values import leaf_paths, same
+from aicrc.compiler.syntax.ast import format_path
 from aicrc.interop import aicr_merge
 from aicrc.interop.aicr_data import NAME, AicrData, read_data, values_file, where
 from aicrc.interop.aicr_model import ComponentRef, RecipeMetadata
 from aicrc.resources import stdlib_dir
 from aicrc.source import SourceFile
-from aicrc.syntax.ast import format_path
+from aicrc.vocabulary import CHECK_PHASES
 
 _OPERATORS = (">=", "<=", "!=", "==", ">", "<")
 
@@ -214,8 +214,8 @@ def _dimensions(data: AicrData) -> str:
     """Our dimensions, which hold the reference's (al2/al2023 and l40 as aliases), without our
     defaults (the reference has none: an unset platform stays unset), and with any other value an
     overlay pins."""
-    from aicrc.syntax import ast
-    from aicrc.syntax.parser import parse
+    from aicrc.compiler.syntax import ast
+    from aicrc.compiler.syntax.parser import parse
 
     module = parse(SourceFile("stdlib/dimensions.aicr", (stdlib_dir() / "dimensions.aicr").read_text(encoding="utf-8")))
     pinned: dict[str, list[str]] = {}
@@ -276,7 +276,7 @@ def _map(values: Mapping[Any, Any], depth: int) -> str:
 
 def import_overlays(paths: Sequence[str], output: str, data_root: str | None = None) -> Outcome:
     data = read_data(paths, data_root)
-    from aicrc import loader
+    from aicrc.compiler.load import loader
 
     library = None if data.standalone else loader.load_library(loader.default_roots())
     texts = translate(data, library.components if library is not None else {})
@@ -294,7 +294,7 @@ def import_overlays(paths: Sequence[str], output: str, data_root: str | None = N
 
 
 def _formatted(relative: str, text: str) -> str:
-    from aicrc.fmt import format_source
+    from aicrc.tools.fmt import format_source
 
     return format_source(SourceFile(relative, text))
 
@@ -302,14 +302,14 @@ def _formatted(relative: str, text: str) -> str:
 def _verify(data: AicrData, stage: Path) -> tuple[list[str], int]:
     """Compile each overlay's own criteria from the staged files and compare with the
     reference's rules; a translation that does not compile raises (and nothing is written)."""
-    from aicrc import loader
     from aicrc.api import Library
+    from aicrc.compiler.load import loader
 
     roots = (loader.SearchRoot("imported", stage),) if data.standalone else (*loader.default_roots(), loader.SearchRoot("imported", stage))
     program = loader.load_library(roots)
     library = Library(program)
     if not data.standalone:
-        from aicrc.evaluate.references import check_references
+        from aicrc.compiler.load.references import check_references
 
         check_references(program)
         return [], 0  # the reference's rules cannot be run on our library: nothing to compare with

@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aicrc import diagnostics as diag
-from aicrc import loader
-from aicrc.evaluate.references import check_references
-from aicrc.lint import rules
-from aicrc.lint.run import lint
+from aicrc.compiler.load import loader
+from aicrc.compiler.load.references import check_references
+from aicrc.compiler.syntax import ast
+from aicrc.compiler.syntax.parser import parse
 from aicrc.records import Record
 from aicrc.source import SourceFile, Span
-from aicrc.syntax import ast
-from aicrc.syntax.parser import parse
+from aicrc.tools.lint import rules
+from aicrc.tools.lint.run import lint
 
 if TYPE_CHECKING:
     from aicrc.api import Compilation

@@ -9,16 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.syntax import ast
+from aicrc.compiler.syntax.ast import format_path
 from aicrc.lsp.analysis import Analysis, Ref, Workspace
 from aicrc.records import Record
 from aicrc.source import Span
-from aicrc.syntax import ast
-from aicrc.syntax.ast import format_path
+from aicrc.vocabulary import COMPONENT_KEYWORDS, DECLARATION_KEYWORDS, LAYER_KINDS, STATEMENT_KEYWORDS
 
-STATEMENT_KEYWORDS = ("use", "drop", "set", "values", "needs", "manifest", "enable", "when", "require", "check")
-DECLARATION_KEYWORDS = ("import", "dimension", "extend dimension", "component", "feature", "layer", "recipe")
-COMPONENT_KEYWORDS = ("chart", "kind", "namespace", "needs", "manifest", "schema", "values")
-LAYER_KINDS = ("base", "environment", "os", "intent", "hardware", "platform")
 MAX_LEAVES_SHOWN = 12
 
 
@@ -80,7 +77,7 @@ def _component(analysis: Analysis, component: ast.Component, compiled: Any) -> s
 
 
 def _value(workspace: Workspace, analysis: Analysis, ref: Ref, line: int) -> str | None:
-    from aicrc.explain import render_text
+    from aicrc.tools.explain import render_text
 
     compiled = workspace.representative(analysis, _layer_at(analysis, line))
     shown = format_path(ref.target)
@@ -321,14 +318,14 @@ def _keys(program: Any, compiled: Any, text: str, before: str, line: int, col: i
     if compiled is not None and component in compiled.resolved.components:
         values = compiled.resolved.components[component].values
     elif program.components[component].values is not None:
-        from aicrc.evaluate.values import to_python
+        from aicrc.compiler.evaluate.values import to_python
 
         values = to_python(program.components[component].values)  # type: ignore[arg-type]
     for key in prefix:
         values = values.get(key) if isinstance(values, dict) else None
     if isinstance(values, dict):
         found.update({key: json.dumps(value)[:60] for key, value in values.items()})
-    from aicrc.lint.schemas import Schemas, properties_at
+    from aicrc.tools.lint.schemas import Schemas, properties_at
 
     schema = Schemas(program).of(component)
     for key, sub in properties_at(schema, prefix).items() if schema is not None else ():

@@ -14,11 +14,11 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from aicrc import __version__
 from aicrc import diagnostics as diag
 from aicrc.lsp import features
 from aicrc.lsp.analysis import Analysis, Workspace
 from aicrc.source import Span
+from aicrc.version import __version__
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
@@ -174,8 +174,8 @@ def completion(ls: AicrServer, params: types.CompletionParams) -> types.Completi
 @server.feature(types.TEXT_DOCUMENT_FORMATTING)
 @_safe
 def formatting(ls: AicrServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
-    from aicrc.fmt import format_source
     from aicrc.source import SourceFile
+    from aicrc.tools.fmt import format_source
 
     analysis = ls.current(params.text_document.uri)
     try:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from aicrc.evaluate.values import Contribution, Origin, Path
+from aicrc.compiler.evaluate.values import Contribution, Origin, Path
+from aicrc.compiler.syntax import ast
 from aicrc.records import Record
 from aicrc.source import Span
-from aicrc.syntax import ast
 
 
 class AppliedLayer(Record):

@@ -12,12 +12,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from aicrc import diagnostics as diag
-from aicrc import loader
-from aicrc.evaluate.references import check_references
-from aicrc.lint import manifests, rules, schemas
+from aicrc.compiler.load import loader
+from aicrc.compiler.load.references import check_references
+from aicrc.compiler.syntax import ast
+from aicrc.compiler.syntax.parser import parse
 from aicrc.source import SourceFile
-from aicrc.syntax import ast
-from aicrc.syntax.parser import parse
+from aicrc.tools.lint import manifests, rules, schemas
 
 
 @dataclass

@@ -14,9 +14,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 
+from aicrc.compiler.syntax import ast
+from aicrc.compiler.syntax.parser import parse
 from aicrc.source import SourceFile, Span
-from aicrc.syntax import ast
-from aicrc.syntax.parser import parse
 
 INDENT = "    "
 

@@ -16,7 +16,7 @@ import json
 
 from aicrc import cache
 from aicrc import diagnostics as diag
-from aicrc.evaluate.model import Resolved
+from aicrc.compiler.evaluate.model import Resolved
 from aicrc.records import Record
 
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from aicrc import cache
 from aicrc import diagnostics as diag
+from aicrc.compiler.syntax import ast
 from aicrc.resources import grammar_file
 from aicrc.source import SourceFile, Span
-from aicrc.syntax import ast
 
 if TYPE_CHECKING:
     from lark import Lark
@@ -74,7 +74,7 @@ def parse(source: SourceFile, *, store: bool = True) -> ast.Module:
 def _parse_uncached(source: SourceFile) -> ast.Module:
     from lark.exceptions import UnexpectedInput
 
-    from aicrc.syntax.transform import ToAst
+    from aicrc.compiler.syntax.transform import ToAst
 
     transformer = ToAst(source.display)
     with _lock:

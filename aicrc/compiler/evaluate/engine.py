@@ -15,18 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aicrc import diagnostics as diag
-from aicrc.evaluate.criteria import RawCriterion, bind
-from aicrc.evaluate.model import AppliedLayer, Constraint, Manifest, Resolved, ResolvedComponent
-from aicrc.evaluate.predicates import dimensions_named, holds
-from aicrc.evaluate.references import LAYER_KINDS, check_references
-from aicrc.evaluate.values import Assignment, Origin, Path, ValueTree, leaves, same, to_python
-from aicrc.loader import Program, read_manifest
+from aicrc.compiler.evaluate.criteria import RawCriterion, bind
+from aicrc.compiler.evaluate.model import AppliedLayer, Constraint, Manifest, Resolved, ResolvedComponent
+from aicrc.compiler.evaluate.predicates import dimensions_named, holds
+from aicrc.compiler.evaluate.values import Assignment, Origin, Path, ValueTree, leaves, same, to_python
+from aicrc.compiler.load.loader import Program, read_manifest
+from aicrc.compiler.load.references import check_references
+from aicrc.compiler.syntax import ast
 from aicrc.records import Record
 from aicrc.source import Span
-from aicrc.syntax import ast
-
-# Precedence of everything that can contribute, lowest first.
-KIND_RANK = {"component": 0, **{kind: i + 1 for i, kind in enumerate(LAYER_KINDS)}, "recipe": 7, "command-line": 8}
+from aicrc.vocabulary import KIND_RANK
 
 
 class Override(Record):

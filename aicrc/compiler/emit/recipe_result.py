@@ -8,18 +8,20 @@ no `valuesFile` (a form the reference's bundler supports), so nothing depends on
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import Any
 
-from aicrc import __version__
-from aicrc.interop.aicr_model import API_VERSION
+from aicrc.compiler.evaluate.model import Resolved
+from aicrc.version import __version__
 
-if TYPE_CHECKING:
-    from aicrc.api import Compilation
+# The apiVersion of the reference system's documents (RecipeResult, RecipeMetadata, RecipeCriteria).
+AICR_API_VERSION = "aicr.nvidia.com/v1alpha1"
 
 
-def recipe_result(compilation: Compilation) -> dict[str, Any]:
-    document, resolved = compilation.document, compilation.resolved
-    criteria = {name: resolved.criteria.get(name, "any") for name in compilation.program.dimensions}
+def recipe_result(resolved: Resolved, document: dict[str, Any], dimensions: Iterable[str]) -> dict[str, Any]:
+    """`document` is the compiled recipe built from `resolved`; `dimensions` are every dimension of
+    the library, in declaration order (the reference lists every criterion, `any` when unset)."""
+    criteria = {name: resolved.criteria.get(name, "any") for name in dimensions}
     constraints = [
         {"name": c["name"], "value": str(c["value"]) if c["operator"] == "==" else f"{c['operator']} {c['value']}"}
         for c in sorted(document["constraints"], key=lambda c: c["name"])
@@ -45,7 +47,7 @@ def recipe_result(compilation: Compilation) -> dict[str, Any]:
         refs.append(ref)
     result: dict[str, Any] = {
         "kind": "RecipeResult",
-        "apiVersion": API_VERSION,
+        "apiVersion": AICR_API_VERSION,
         "metadata": {"version": f"aicrc-{__version__}", "appliedOverlays": [layer.name for layer in resolved.layers]},
         "criteria": criteria,
         "constraints": constraints,

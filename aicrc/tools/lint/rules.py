@@ -8,13 +8,13 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from aicrc import diagnostics as diag
-from aicrc.evaluate.criteria import apply_defaults
-from aicrc.evaluate.predicates import dimensions_named, holds
-from aicrc.evaluate.values import to_python
-from aicrc.loader import Program
+from aicrc.compiler.evaluate.criteria import apply_defaults
+from aicrc.compiler.evaluate.predicates import dimensions_named, holds
+from aicrc.compiler.evaluate.values import to_python
+from aicrc.compiler.load.loader import Program
+from aicrc.compiler.syntax import ast
 from aicrc.records import Record
 from aicrc.source import Span
-from aicrc.syntax import ast
 
 # One exact chart version: 1.2.3, v25.10.1, 0.9.0-rc.1 (no ranges, wildcards or `latest`).
 _PINNED = re.compile(r"v?\d+(\.\d+)*([-+][0-9A-Za-z.-]+)?")

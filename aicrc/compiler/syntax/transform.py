@@ -9,8 +9,8 @@ from lark import Token, Transformer, v_args
 from lark.tree import Meta
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.syntax import ast
 from aicrc.source import Span
-from aicrc.syntax import ast
 
 
 class ToAst(Transformer):  # type: ignore[type-arg]

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from aicrc import __version__
+from aicrc.version import __version__
 
 # Everything else is imported where it is used: `aicrc --version` and `--help` stay fast.
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def _compile(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace) -> int:
     import json
 
-    from aicrc.explain import render_text, to_data
+    from aicrc.tools.explain import render_text, to_data
 
     compilation = _compilation(args)
     stories = compilation.explain(args.path)
@@ -87,7 +87,7 @@ def _query(args: argparse.Namespace) -> int:
     if args.format == "json":
         text = json.dumps(value, indent=2) + "\n"
     elif isinstance(value, (dict, list)):
-        from aicrc.emit.text import to_yaml
+        from aicrc.compiler.emit.text import to_yaml
 
         text = to_yaml(value)
     else:
@@ -99,7 +99,7 @@ def _query(args: argparse.Namespace) -> int:
 def _stats(args: argparse.Namespace) -> int:
     import json
 
-    from aicrc.stats import render_text, stats
+    from aicrc.tools.stats import render_text, stats
 
     compilation = _compilation(args)
     summary = stats(compilation.document)
@@ -113,7 +113,7 @@ def _diff(args: argparse.Namespace) -> int:
 
     from aicrc import diagnostics as diag
     from aicrc.api import load_library, parse_override
-    from aicrc.diff import diff, render_text, to_data
+    from aicrc.tools.diff import diff, render_text, to_data
 
     try:
         library = load_library(args.overlay)
@@ -133,7 +133,7 @@ def _matrix(args: argparse.Namespace) -> int:
     import json
 
     from aicrc.api import load_library
-    from aicrc.matrix import matrix, render_text, to_data
+    from aicrc.tools.matrix import matrix, render_text, to_data
 
     dimensions, combinations, files = matrix(load_library(args.overlay), args.recipes)
     text = (
@@ -148,7 +148,7 @@ def _matrix(args: argparse.Namespace) -> int:
 def _schema(args: argparse.Namespace) -> int:
     import json
 
-    from aicrc.emit.model import json_schema
+    from aicrc.compiler.emit.model import json_schema
 
     _write(json.dumps(json_schema(), indent=2) + "\n", args.output)
     return EXIT_OK
@@ -160,8 +160,8 @@ def _fmt(args: argparse.Namespace) -> int:
     import difflib
 
     from aicrc import diagnostics as diag
-    from aicrc.fmt import format_source
-    from aicrc.loader import find_sources, read_source
+    from aicrc.compiler.load.loader import find_sources, read_source
+    from aicrc.tools.fmt import format_source
 
     failed, changed = [], []
     for path, display in find_sources(args.paths):
@@ -193,8 +193,8 @@ def _fmt(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     """Exit 0 clean, 1 findings, 2 when something could not be checked (it does not parse,
     compile or read)."""
-    from aicrc.lint import output
-    from aicrc.lint.run import check_paths
+    from aicrc.tools.lint import output
+    from aicrc.tools.lint.run import check_paths
 
     report = check_paths(args.paths, args.overlay)
     if args.format == "json":
@@ -247,7 +247,7 @@ def _scalar(value: Any) -> str:
 def _compilation(args: argparse.Namespace) -> Compilation:
     from aicrc import diagnostics as diag
     from aicrc.api import load_library, parse_override
-    from aicrc.evaluate.criteria import RawCriterion
+    from aicrc.compiler.evaluate.criteria import RawCriterion
 
     file, path = _positionals(args)
     if path is not None:
@@ -258,7 +258,7 @@ def _compilation(args: argparse.Namespace) -> Compilation:
     if args.criteria:
         from pathlib import Path
 
-        from aicrc.criteria_file import read_criteria_file
+        from aicrc.interop.criteria_file import read_criteria_file
 
         from_file, source = read_criteria_file(Path(args.criteria))
         criteria = from_file + criteria

@@ -1,16 +1,16 @@
 """The compiled recipe as a plain document, keys in one canonical order so golden diffs are stable.
 
 The document is what `aicrc compile` prints and what later stages (bundles, validation) read back;
-`aicrc.emit.model.CompiledRecipe` describes it and publishes its JSON Schema.
+`aicrc.compiler.emit.model.CompiledRecipe` describes it and publishes its JSON Schema.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aicrc import __version__
-from aicrc.evaluate.model import Resolved, ResolvedComponent
-from aicrc.solve import Plan
+from aicrc.compiler.evaluate.model import Resolved, ResolvedComponent
+from aicrc.compiler.solve import Plan
+from aicrc.version import __version__
 
 API_VERSION = "aicrc/v1alpha1"
 KIND = "CompiledRecipe"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aicrc import __version__
 from aicrc import diagnostics as diag
-from aicrc.lint import CODES
-from aicrc.lint.run import Report
+from aicrc.tools.lint import CODES
+from aicrc.tools.lint.run import Report
+from aicrc.version import __version__
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 

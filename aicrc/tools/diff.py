@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aicrc.api import Compilation
-from aicrc.evaluate.values import Path, leaf_paths, same
-from aicrc.syntax.ast import format_path
+from aicrc.compiler.evaluate.values import Path, leaf_paths, same
+from aicrc.compiler.syntax.ast import format_path
 
 
 @dataclass

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.syntax import ast
+from aicrc.compiler.syntax.parser import check_size, parse
 from aicrc.records import Record
 from aicrc.resources import stdlib_dir
 from aicrc.source import SourceFile, Span
-from aicrc.syntax import ast
-from aicrc.syntax.parser import check_size, parse
 
 SUFFIX = ".aicr"
 

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from aicrc import diagnostics as diag
-from aicrc.lint.rules import Write
-from aicrc.loader import Program
-from aicrc.syntax import ast
+from aicrc.compiler.load.loader import Program
+from aicrc.compiler.syntax import ast
+from aicrc.tools.lint.rules import Write
 
 Schema = dict[str, Any]
 

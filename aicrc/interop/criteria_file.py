@@ -10,12 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from aicrc import diagnostics as diag
-from aicrc.evaluate.criteria import RawCriterion
-from aicrc.loader import read_source
+from aicrc.compiler.emit.recipe_result import AICR_API_VERSION
+from aicrc.compiler.evaluate.criteria import RawCriterion
+from aicrc.compiler.load.loader import read_source
 from aicrc.source import SourceFile, Span
 
 KIND = "RecipeCriteria"
-API_VERSIONS = ("aicr.nvidia.com/v1alpha1",)
+API_VERSIONS = (AICR_API_VERSION,)
 
 
 def read_criteria_file(path: Path) -> tuple[list[RawCriterion], SourceFile]:

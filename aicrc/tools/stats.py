@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aicrc.evaluate.values import leaf_paths
+from aicrc.compiler.evaluate.values import leaf_paths
 
 
 def value_count(component: dict[str, Any]) -> int:

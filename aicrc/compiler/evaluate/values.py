@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.syntax import ast
 from aicrc.records import Record
 from aicrc.source import Span
-from aicrc.syntax import ast
 
 Path = tuple[str, ...]
 

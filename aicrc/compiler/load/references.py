@@ -9,12 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aicrc import diagnostics as diag
-from aicrc.loader import Program
-from aicrc.syntax import ast
-
-LAYER_KINDS = ("base", "environment", "os", "intent", "hardware", "platform")
-COMPONENT_KINDS = ("helm", "manifests")
-CHECK_PHASES = ("deployment", "performance", "conformance")
+from aicrc.compiler.load.loader import Program
+from aicrc.compiler.syntax import ast
+from aicrc.vocabulary import CHECK_PHASES, COMPONENT_KINDS, LAYER_KINDS
 
 
 def check_references(program: Program) -> None:

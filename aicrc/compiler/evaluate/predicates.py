@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aicrc.loader import DimensionDef
-from aicrc.syntax import ast
+from aicrc.compiler.load.loader import DimensionDef
+from aicrc.compiler.syntax import ast
 
 
 def holds(predicate: ast.Predicate, criteria: Mapping[str, str], dimensions: Mapping[str, DimensionDef]) -> bool:

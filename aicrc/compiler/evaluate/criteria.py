@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from aicrc import diagnostics as diag
-from aicrc.evaluate.predicates import holds
-from aicrc.loader import DimensionDef
+from aicrc.compiler.evaluate.predicates import holds
+from aicrc.compiler.load.loader import DimensionDef
 from aicrc.records import Record
 from aicrc.source import Span
 

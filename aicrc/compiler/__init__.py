@@ -1,0 +1,1 @@
+"""The compiler: syntax -> load -> evaluate -> solve -> emit; each stage imports only earlier ones."""

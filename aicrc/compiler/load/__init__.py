@@ -1,0 +1,1 @@
+"""Stage 2, load: files -> a checked Program."""

@@ -1,0 +1,1 @@
+"""Stage 1, parse: source text -> AST (`aicrc.compiler.syntax.ast`)."""

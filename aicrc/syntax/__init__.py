@@ -1,1 +1,0 @@
-"""Stage 1, parse: source text -> AST (`aicrc.syntax.ast`)."""

@@ -1,0 +1,1 @@
+"""Tools over the compiler's results: fmt, lint, explain, diff, stats, matrix."""
