@@ -1,31 +1,215 @@
 """`aicrc lsp`: the language server over stdio (pygls), a thin layer of LSP types over
 `analysis` and `features`. Every handler turns an unexpected exception into a log message and an
-empty answer: an editor's server must outlive any half-typed file."""
+empty answer: an editor's server must outlive any half-typed file.
+
+It must also outlive a misbehaving client, and never leave one waiting. pygls reads a frame's
+header lines and then exactly Content-Length bytes, so one wrong length swallows the next message
+or waits forever for bytes that never come; `Frames` stands in for stdin and checks the framing
+first. A body that is not JSON is answered with a Parse error (-32700), and a request whose params
+do not fit its method with Invalid params (-32602), rather than only logged."""
 
 from __future__ import annotations
 
 import functools
+import json
+import logging
+import os
+import re
+import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar, cast
 
+from cattrs import transform_error
+from cattrs.errors import ClassValidationError
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import from_fs_path, to_fs_path
 
 from aicrc import diagnostics as diag
 from aicrc.lsp import features
-from aicrc.lsp.analysis import Analysis, Workspace
+from aicrc.lsp.analysis import Analysis, Workspace, internal_error
 from aicrc.source import Span
 from aicrc.version import __version__
 
+if TYPE_CHECKING:
+    from pygls.server import ServerErrors
+
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+_log = logging.getLogger(__name__)
+
+
+# ---- framing: stdin as pygls reads it, with every frame checked first ----------------------------
+
+_FIELD = b"content-length:"
+_FIELD_AT = re.compile(_FIELD, re.IGNORECASE)
+_OTHER_LINE = rb"[A-Za-z0-9!#$%&'*+.^_`|~-]+:[^\r\n]*\r\n"  # a header line such as Content-Type
+_HEADER = re.compile(rb"content-length:[ \t]*(\d{1,12})[ \t]*\r\n(?:%s)*\r\n" % _OTHER_LINE, re.IGNORECASE)
+# A Content-Length line inside a body ends a body that was declared too long. Raw CR and LF cannot
+# occur in a JSON string, and `Content-Length` cannot occur outside one, so it is never JSON.
+_LENGTH_LINE = re.compile(rb"content-length:[ \t]*\d+[ \t]*\r\n", re.IGNORECASE)
+_LENGTH_LINE_START = re.compile(rb"content-length:[ \t]*\d*[ \t]*\r?", re.IGNORECASE)
+_MAX_HEADER = 8192
+
+
+class Frames:
+    """The client's byte stream, re-framed: `readline` and `read(n)` (all pygls calls) give one
+    well-formed frame at a time. A frame whose header has no usable Content-Length, or whose body
+    runs into the next frame's header, is passed on as its raw bytes, which begin with
+    `Content-Length` and so are never JSON: pygls's parse fails and the client gets -32700.
+    Reading then resumes at the next `Content-Length:`; bytes before it are skipped."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buffer = bytearray()  # read from the client, not yet framed
+        self._frame = b""  # the current frame as pygls will read it
+        self._rejected = False  # the bytes after a rejected header are its body: skip them quietly
+
+    def readline(self) -> bytes:
+        self._fill()
+        end = self._frame.find(b"\n") + 1 or len(self._frame)
+        line, self._frame = self._frame[:end], self._frame[end:]
+        return line
+
+    def read(self, size: int) -> bytes:
+        self._fill()
+        chunk, self._frame = self._frame[:size], self._frame[size:]
+        return chunk
+
+    def _fill(self) -> None:
+        if not self._frame:
+            body = self._next_body()
+            if body is not None:  # None: the input ended, and b"" tells pygls so
+                self._frame = b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+    def _more(self) -> bool:
+        try:
+            chunk = os.read(self._fd, 65536)
+        except OSError as error:  # an input that cannot be read has ended, as far as serving goes
+            _log.error("cannot read the input (%s); stopping", error)
+            return False
+        self._buffer += chunk
+        return bool(chunk)
+
+    def _next_body(self) -> bytes | None:
+        while (field := _FIELD_AT.search(self._buffer)) is None:
+            del self._buffer[: max(len(self._buffer) - len(_FIELD), 0)]  # keep what may begin a header
+            if not self._more():
+                return None
+        self._skip(field.start())
+
+        while (header := _HEADER.match(self._buffer)) is None:
+            end = self._buffer.find(b"\r\n\r\n", 0, _MAX_HEADER)
+            if end >= 0 or len(self._buffer) > _MAX_HEADER:
+                following = _FIELD_AT.search(self._buffer, 1, end if end >= 0 else _MAX_HEADER)
+                upto = following.start() if following else end + 4 if end >= 0 else len(_FIELD)
+                return self._reject(upto, f"no usable Content-Length in {bytes(self._buffer[: min(upto, 80)])!r}")
+            if not self._more():
+                self._ended()
+                return None
+        length, body_start = int(header.group(1)), header.end()
+        body_end = body_start + length
+        if length == 0:
+            return self._reject(body_start, "Content-Length 0")
+
+        scanned = body_start
+        while True:  # the body; a header line inside it means the length was too long
+            inner = _LENGTH_LINE.search(self._buffer, max(scanned - 64, body_start), body_end + 64)
+            if inner is not None and inner.start() < body_end:
+                return self._reject(inner.start(), f"Content-Length {length} runs into the next frame")
+            if len(self._buffer) >= body_end:
+                break
+            scanned = len(self._buffer)
+            if not self._more():
+                self._ended()
+                return None
+        cut = _partial_header(self._buffer, body_start, body_end)
+        if cut is not None:
+            return self._reject(cut, f"Content-Length {length} runs into the next frame")
+        body = bytes(self._buffer[body_start:body_end])
+        del self._buffer[:body_end]
+        return body
+
+    def _skip(self, count: int) -> None:
+        skipped = bytes(self._buffer[:count])
+        del self._buffer[:count]
+        if skipped and not self._rejected and not re.fullmatch(rb"(?:%s)*" % _OTHER_LINE, skipped):
+            _log.warning("skipped %d bytes that are not a frame: %r", count, skipped[:80])
+        self._rejected = False
+
+    def _reject(self, count: int, reason: str) -> bytes:
+        _log.warning("bad frame: %s; reading on from the next Content-Length header", reason)
+        raw = bytes(self._buffer[:count])
+        del self._buffer[:count]
+        self._rejected = True
+        return raw
+
+    def _ended(self) -> None:
+        _log.error("the input ended inside a frame (%d bytes unread); stopping", len(self._buffer))
+
+
+def _partial_header(buffer: bytearray, start: int, end: int) -> int | None:
+    """Where the body `buffer[start:end]` ends in the beginning of a Content-Length line that
+    more bytes would complete (`...}Content-Le`): a length too long by a few bytes. No JSON text
+    ends like that: none ends in a letter but the `e` of true and false or the `l` of null."""
+    for position in range(max(end - 40, start), end):
+        tail = bytes(buffer[position:end])
+        if _FIELD.startswith(tail.lower()) or _LENGTH_LINE_START.fullmatch(tail):
+            return position
+    return None
+
+
+# ---- messages: every request is answered, even one that cannot be read -----------------------------
+
+
+class _Unreadable:
+    """A message whose params do not fit its method, in place of the message."""
+
+    def __init__(self, message: dict[str, Any], error: JsonRpcException) -> None:
+        self.id = message.get("id")
+        self.method = message.get("method")
+        self.error = error
+
+
+class AicrProtocol(LanguageServerProtocol):
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if isinstance(error, JsonRpcInvalidParams) and isinstance(error.__cause__, ClassValidationError):
+                error = JsonRpcInvalidParams(message="Invalid params: " + "; ".join(transform_error(error.__cause__)))
+            return _Unreadable(data, error)
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _Unreadable):
+            if message.method is not None and _is_id(message.id):
+                self.answer_error(message.id, message.error)
+            else:  # a notification (or a response) cannot be answered
+                _log.warning("ignored %s: %s", message.method or "a response", message.error.message)
+        elif getattr(message, "jsonrpc", None) != self.VERSION:  # valid JSON, but not a JSON-RPC 2.0 message
+            msg_id = message.get("id") if isinstance(message, dict) else getattr(message, "id", None)
+            self.answer_error(
+                msg_id if _is_id(msg_id) else None, JsonRpcInvalidRequest(message="Invalid request: not a JSON-RPC 2.0 message")
+            )
+        else:
+            super().handle_message(message)
+
+    def answer_error(self, msg_id: int | str | None, error: JsonRpcException) -> None:
+        """An error response; its id is null when the message's could not be read (JSON-RPC 2.0 §5)."""
+        self._send_data({"jsonrpc": self.VERSION, "id": msg_id, "error": {"code": error.code, "message": error.message}})
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
 class AicrServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("aicrc", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        super().__init__("aicrc", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full, protocol_cls=AicrProtocol)
         self._workspace: Workspace | None = None
         self.analyses: dict[str, Analysis] = {}
 
@@ -39,17 +223,35 @@ class AicrServer(LanguageServer):
     def analyse(self, uri: str) -> Analysis:
         document = self.workspace.get_text_document(uri)
         path = Path(to_fs_path(uri) or uri)
-        analysis = self.aicr.analyse(path, document.source)
+        try:
+            analysis = self.aicr.analyse(path, document.source)
+        except Exception as failure:  # a bug in aicrc that this text triggers: shown, not only logged
+            self.log_failure()
+            analysis = Analysis(path, path.as_posix(), document.source)
+            analysis.diagnostics.append(internal_error(failure, analysis))
         self.analyses[uri] = analysis
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=uri, version=document.version, diagnostics=[_diagnostic(d, analysis) for d in analysis.diagnostics]
-            )
-        )
+        try:
+            diagnostics = [_diagnostic(d, analysis) for d in analysis.diagnostics]
+        except Exception as failure:  # converting them is aicrc's code too; the top line always converts
+            self.log_failure()
+            diagnostics = [_diagnostic(internal_error(failure, analysis).replace(span=None), analysis)]
+        self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, version=document.version, diagnostics=diagnostics))
         return analysis
 
     def current(self, uri: str) -> Analysis:
         return self.analyses.get(uri) or self.analyse(uri)
+
+    def log_failure(self) -> None:
+        """The exception being handled, with its traceback, in the client's log for this server."""
+        self.window_log_message(types.LogMessageParams(type=types.MessageType.Error, message=traceback.format_exc()))
+
+    def report_server_error(self, error: Exception, source: ServerErrors) -> None:
+        # pygls reports here a frame body that `json.loads` could not read; the client may be
+        # waiting for an answer, so it gets one, with the id null as it could not be read.
+        if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError, RecursionError)):
+            cast(AicrProtocol, self.protocol).answer_error(None, JsonRpcParseError(message=f"Parse error: {error}"))
+        else:
+            super().report_server_error(error, source)
 
 
 server = AicrServer()
@@ -61,7 +263,7 @@ def _safe(handler: Handler) -> Handler:
         try:
             return handler(ls, params)
         except Exception:  # the server must survive anything a buffer holds
-            ls.window_log_message(types.LogMessageParams(type=types.MessageType.Error, message=traceback.format_exc()))
+            ls.log_failure()
             return None
 
     return wrapper  # type: ignore[return-value]
@@ -222,7 +424,8 @@ def _symbol(symbol: features.Symbol, text: str) -> types.DocumentSymbol:
 
 
 def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    # A lone surrogate (which an editor can send) is one UTF-16 unit, like any other.
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _position(position: types.Position, text: str) -> tuple[int, int]:
@@ -256,5 +459,23 @@ def _location(span: Span, analysis: Analysis) -> types.Location | None:
     return types.Location(uri=from_fs_path(str(source.path)) or "", range=_range(span, source.text))
 
 
+class _OneLine(logging.Formatter):
+    """One line per event on stderr (which editors show as the server's log): pygls logs
+    tracebacks, some inside the message itself. `AICRC_DEBUG=1` keeps them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage().split("\n", 1)[0]
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            first_line = str(error).partition("\n")[0]
+            message += f" ({type(error).__name__}: {first_line})"
+        return f"aicrc lsp: {record.levelname.lower()}: {message}"
+
+
 def main() -> None:
-    server.start_io()
+    handler = logging.StreamHandler(sys.stderr)
+    if not os.environ.get("AICRC_DEBUG"):
+        handler.setFormatter(_OneLine())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    # pygls reads its stdin only by readline() and read(n), which is all Frames offers.
+    server.start_io(stdin=cast(BinaryIO, Frames(sys.stdin.fileno())))
