@@ -1,20 +1,22 @@
 """Diagnostics: one error type with a stable code, rendered rustc-style with the source line and a caret.
 
 Codes are grouped by stage so that a code tells a reader where to look:
-E01xx reading and parsing, E02xx loading (imports, definitions), E03xx names and criteria,
+E00xx internal errors, E01xx reading and parsing, E02xx loading (imports, definitions), E03xx names and criteria,
 E04xx evaluation (values, layers), E05xx solving (dependencies), E06xx command-line input,
 E07xx importing the reference system's files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import lru_cache
 
 from aicrc.records import Record
 from aicrc.source import SourceFile, Span
 
 # Stable codes and their one-line meaning (`aicrc` prints the code; docs and tests cite it).
 CODES: dict[str, str] = {
+    "E0001": "internal error: a bug in aicrc (the language server reports it rather than stopping)",
     "E0101": "syntax error",
     "E0102": "unterminated string",
     "E0103": "file is not UTF-8",
@@ -23,10 +25,14 @@ CODES: dict[str, str] = {
     "E0106": "nesting too deep",
     "E0107": "empty recipe file",
     "E0108": "statement repeated where only one is allowed",
+    "E0109": "control character in a string (write an escape; none at all in file names and charts)",
+    "E0110": "invalid escape in a string (unknown, or half a surrogate pair)",
+    "E0111": "number out of range (integers are 64-bit, floats finite)",
     "E0201": "import not found",
     "E0202": "import cycle",
     "E0203": "duplicate definition",
     "E0204": "no recipe in file",
+    "E0205": "manifest file is not valid YAML",
     "E0301": "unknown component",
     "E0302": "unknown feature",
     "E0303": "unknown dimension",
@@ -47,7 +53,10 @@ CODES: dict[str, str] = {
     "E0702": "overlay base chain loops or breaks",
     "E0703": "file missing, unreadable, or outside the data folder",
     "E0704": "reference construct aicrc cannot express",
-    "W0001": "a dimension matched no specific layer (the language server's name for compile warnings)",
+    "W0001": "a criterion matched no specific layer: the generic configuration applies for it",
+    "W0002": "a compiled value at a path the component's values schema does not have",
+    "W0003": "a compiled value the component's values schema does not allow",
+    "W0004": "a component is defined but no layer, feature or recipe uses it",
 }
 
 
@@ -132,9 +141,16 @@ class Collector:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A `help` line naming the closest candidate, if one is close enough to be a likely typo."""
+    return _closest(word, tuple(sorted(set(candidates))))
+
+
+@lru_cache(maxsize=1024)
+def _closest(word: str, candidates: tuple[str, ...]) -> str | None:
+    # Remembered: a file that repeats one mistake thousands of times asks the same question each
+    # time, and each answer costs a sequence match per candidate.
     import difflib
 
-    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return f"did you mean `{matches[0]}`?" if matches else None
 
 
@@ -145,6 +161,10 @@ def one_of(candidates: Iterable[str]) -> str:
 # ---- rendering -----------------------------------------------------------------------------------
 
 _RED, _BLUE, _BOLD, _RESET = "\x1b[31m", "\x1b[34m", "\x1b[1m", "\x1b[0m"
+
+# A run with more errors than this prints the first ones (in source order) and counts the rest:
+# past a screenful, more of them tells nothing new, and a generated file can hold thousands.
+MAX_RENDERED = 50
 
 
 def render(diagnostic: Diagnostic, sources: Mapping[str, SourceFile], *, color: bool = False) -> str:
@@ -165,28 +185,69 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, SourceFile], *, color: 
     return "\n".join(lines)
 
 
-def _snippet(span: Span, message: str | None, sources: Mapping[str, SourceFile], paint, *, primary: bool) -> list[str]:
+def _snippet(
+    span: Span, message: str | None, sources: Mapping[str, SourceFile], paint: Callable[[str, str], str], *, primary: bool
+) -> list[str]:
     gutter = " " * len(str(span.line))
     out = [f"{gutter}--> {span}"]
     source = sources.get(span.file)
-    text = source.line_text(span.line) if source else ""
+    text = _line(source.text, span.line) if source else ""
     if not text:
         if message:
             out.append(f"{gutter} = {message}")
         return out
-    text = text.expandtabs(4)
-    width = (span.end_col - span.col) if span.end_line == span.line else len(text) - span.col + 1
-    width = max(1, min(width, len(text) - span.col + 1))
-    marker = ("^" if primary else "-") * width
-    caret_line = " " * (span.col - 1) + paint(marker, _RED if primary else _BLUE)
+    # Columns count characters, as the parser does. A long line is first cut to a window around the
+    # caret (a generated file can hold a line of megabytes, and each of its errors would print it
+    # all), then its tabs and control characters are made visible, and the caret goes under them.
+    first = span.col - 1
+    last = max(first, span.end_col - 1 if span.end_line == span.line else len(text))
+    low = max(0, min(first - _BEFORE_CARET, len(text) - _MAX_SHOWN))
+    window = text[low : low + _MAX_SHOWN]
+    prefix = "..." if low else ""
+    start = len(prefix) + len(_visible(window[: first - low]))
+    end = len(prefix) + len(_visible(window[: last - low]))
+    shown = prefix + _visible(window) + ("..." if low + _MAX_SHOWN < len(text) else "")
+    marker = ("^" if primary else "-") * max(1, end - start)
+    caret_line = " " * start + paint(marker, _RED if primary else _BLUE)
     if message:
         caret_line += " " + message
-    out += [f"{gutter} |", f"{span.line} | {text}", f"{gutter} | {caret_line}"]
+    out += [f"{gutter} |", f"{span.line} | {shown}", f"{gutter} | {caret_line}"]
     return out
 
 
+# How much of a long source line is shown: this many characters, from this many before the caret.
+_MAX_SHOWN, _BEFORE_CARET = 120, 40
+
+
+def _line(text: str, number: int) -> str:
+    """Line `number` (1-based) as the parser counts lines: split at `\n` only (`str.splitlines`
+    also splits at form feeds and other separators), without a CRLF file's `\r`."""
+    lines = _lines(text)
+    return lines[number - 1].removesuffix("\r") if 0 < number <= len(lines) else ""
+
+
+@lru_cache(maxsize=4)
+def _lines(text: str) -> list[str]:
+    # One split per text, not per diagnostic: a file with thousands of errors rendered one at a
+    # time (`aicrc check` does) stays linear. A few texts are kept: a run reports into few files.
+    return text.split("\n")
+
+
+# Tabs expand to 4 columns; control characters show as their Unicode control pictures (U+2400...),
+# one column each, so the terminal neither acts on them nor loses the caret's place.
+_CONTROL_PICTURES = {code: 0x2400 + code for code in range(0x20)} | {0x7F: 0x2421}
+
+
+def _visible(text: str) -> str:
+    return text.expandtabs(4).translate(_CONTROL_PICTURES)
+
+
 def render_all(diagnostics: Sequence[Diagnostic], sources: Mapping[str, SourceFile], *, color: bool = False) -> str:
-    parts = [render(d, sources, color=color) for d in diagnostics]
+    parts = [render(d, sources, color=color) for d in diagnostics[:MAX_RENDERED]]
+    hidden = diagnostics[MAX_RENDERED:]
+    if hidden:
+        kind = "errors" if all(d.severity == "error" for d in hidden) else "diagnostics"
+        parts.append(f"... and {len(hidden)} more {kind}")
     errors = sum(1 for d in diagnostics if d.severity == "error")
     if errors > 1:
         parts.append(f"aborting: {errors} errors")

@@ -5,6 +5,7 @@ import pickle
 import pytest
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.evaluate.values import to_python
 from aicrc.compiler.syntax import ast
 from aicrc.compiler.syntax.parser import MAX_SOURCE_BYTES, parse
 from aicrc.source import SourceFile
@@ -49,8 +50,6 @@ def test_literals() -> None:
     text = 'recipe r { set c.v = [1, -2, 1.5, -2e3, true, false, null, "a\\"b\\u00e9", {}, [], {x = 1, y.z = 2}] }'
     (recipe,) = parse_text(text).items
     (statement,) = recipe.body
-    from aicrc.compiler.evaluate.values import to_python
-
     assert to_python(statement.value) == [1, -2, 1.5, -2000.0, True, False, None, 'a"bé', {}, [], {"x": 1, "y": {"z": 2}}]
 
 
@@ -95,3 +94,106 @@ def test_deep_nesting_is_a_diagnostic_not_a_crash() -> None:
     with pytest.raises(diag.AicrcError) as caught:
         parse_text("recipe r { set c.v = " + "[" * depth + "]" * depth + " }")
     assert caught.value.diagnostics[0].code == "E0106"
+
+
+# ---- limits: nesting, strings, numbers ---------------------------------------------------------
+
+
+def _problems(text: str) -> list[tuple[str, int, int]]:
+    """(code, line, column) of each problem parsing `text` reports; empty when it parses."""
+    try:
+        parse_text(text)
+    except diag.AicrcError as failure:
+        return [(d.code, d.span.line, d.span.col) for d in failure.diagnostics if d.span is not None]
+    return []
+
+
+def _deep_list(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def _column_of(text: str, marker: str, occurrence: int) -> int:
+    index = -1
+    for _ in range(occurrence):
+        index = text.index(marker, index + 1)
+    return index + 1
+
+
+# Statements nested `depth` levels deep, and where level MAX_NESTING + 1 starts: the n-th `marker`.
+_DEEP = {
+    "list": (lambda depth: "recipe r { set c.x = " + _deep_list(depth - 1) + " }", "[", ast.MAX_NESTING),  # x is level 1
+    "set-path": (lambda depth: "recipe r { set c." + ".".join(["k"] * depth) + " = 1 }", "k", ast.MAX_NESTING + 1),
+    "map-keys": (lambda depth: "component c { values " + "{ k " * depth + "{}" + " }" * depth + " }", "k", ast.MAX_NESTING + 1),
+    "dotted-key": (lambda depth: "recipe r { set c.v = { " + ".".join(["k"] * (depth - 1)) + " = 1 } }", "k", ast.MAX_NESTING),
+    "not": (lambda depth: "layer l: base when " + "not " * depth + "a == b {}", "not", ast.MAX_NESTING + 1),
+    "and": (
+        lambda depth: "layer l: base when " + "a == b and (" * depth + "a == b" + ")" * depth + " {}",
+        "a == b and",
+        ast.MAX_NESTING + 1,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", _DEEP)
+def test_nesting_deeper_than_the_limit_is_an_error_where_the_limit_is_crossed(case: str) -> None:
+    build, marker, occurrence = _DEEP[case]
+    assert _problems(build(ast.MAX_NESTING)) == []
+    for depth in (ast.MAX_NESTING + 1, 3000):
+        text = build(depth)
+        assert _problems(text) == [("E0106", 1, _column_of(text, marker, occurrence))]
+
+
+def test_nesting_counts_from_the_values_root_and_parentheses_do_not_nest() -> None:
+    keys = ".".join(["k"] * ast.MAX_NESTING)
+    # the component is not a level of its values; a require's measurement is not a value path
+    assert _problems(f"recipe r {{ set c.{keys} = 1 }}") == []
+    assert _problems(f"layer l: base {{ require K8s.server.version >= {_deep_list(ast.MAX_NESTING)} }}") == []
+    # a predicate in any number of parentheses is the same predicate
+    (layer,) = parse_text("layer l: base when " + "(" * 5000 + "a == b" + ")" * 5000 + " {}").items
+    assert isinstance(layer.when, ast.Compare)
+    # each deep structure is reported once, and every one of them is reported
+    text = "recipe r {\n set c.x = " + _deep_list(200) + "\n set c.y = " + _deep_list(100) + "\n}"
+    assert _problems(text) == [("E0106", 2, 11 + ast.MAX_NESTING), ("E0106", 3, 11 + ast.MAX_NESTING)]
+
+
+def test_control_characters_and_bad_escapes_are_errors_at_the_character() -> None:
+    assert _problems('recipe r { set c.x = "a\tb" }') == [("E0109", 1, 24)]
+    assert _problems('recipe r { set c.x = "\x7f" }') == [("E0109", 1, 23)]
+    assert _problems('recipe r { set c."k\x01" = 1 }') == [("E0109", 1, 20)]
+    assert _problems('recipe r { set c.x = "a\\qb" }') == [("E0110", 1, 24)]  # not an unterminated string
+    assert _problems('recipe r { set c.x = "\\u12" }') == [("E0110", 1, 23)]
+    # escapes stand for any character, control characters included, in values and keys
+    (recipe,) = parse_text('recipe r { set c."\\u0001".x = "\\t\\u0000\\ud83d\\ude00\\\\q" }').items
+    assert recipe.body[0].path.segments == ("c", "\x01", "x")
+    assert recipe.body[0].value.value == "\t\x00\U0001f600\\q"
+
+
+def test_half_a_surrogate_pair_is_an_error() -> None:
+    assert _problems('recipe r { set c.x = "\\ud83d" }') == [("E0110", 1, 23)]
+    assert _problems('recipe r { set c.x = "\\ude00\\ud83d" }') == [("E0110", 1, 23), ("E0110", 1, 29)]
+    assert _problems('recipe r { set c.x = "\\ud83dx\\ude00" }') == [("E0110", 1, 23), ("E0110", 1, 30)]
+
+
+def test_names_of_files_and_charts_hold_no_control_characters_even_escaped() -> None:
+    text = (
+        'import "a\\u0000"\n'
+        'component c { chart c from "r\\t" version "1\\n" manifest "m\\u0007.yaml" schema "s\\r" }\n'
+        'layer l: base { manifest c "x\\u001f" }\n'
+    )
+    assert _problems(text) == [("E0109", 1, 8), ("E0109", 2, 28), ("E0109", 2, 42), ("E0109", 2, 57), ("E0109", 2, 79), ("E0109", 3, 28)]
+
+
+def test_integers_are_64_bit_and_floats_finite() -> None:
+    (recipe,) = parse_text("recipe r { set c.x = [9223372036854775807, -9223372036854775808, 1.7e308, 1e-400] }").items
+    assert to_python(recipe.body[0].value) == [2**63 - 1, -(2**63), 1.7e308, 0.0]
+    assert _problems("recipe r { set c.x = 9223372036854775808 }") == [("E0111", 1, 22)]
+    assert _problems("recipe r { set c.x = [0, -9223372036854775809] }") == [("E0111", 1, 26)]
+    assert _problems("recipe r { set c.x = " + "9" * 5000 + " }") == [("E0111", 1, 22)]  # beyond what `int` converts
+    assert _problems("recipe r { set c.x = -1e309 }") == [("E0111", 1, 22)]
+
+
+def test_an_unprintable_character_outside_strings_is_named_by_its_code_point() -> None:
+    with pytest.raises(diag.AicrcError) as caught:
+        parse_text("recipe r {\n service = eks\x00\n}")
+    (problem,) = caught.value.diagnostics
+    assert (problem.code, problem.message, problem.span.line, problem.span.col) == ("E0101", "unexpected character U+0000", 2, 15)

@@ -11,6 +11,7 @@ quotes lose them, and parentheses in predicates appear exactly where the structu
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Callable, Iterable, Sequence
 
@@ -31,6 +32,7 @@ class _Printer:
     def __init__(self, text: str, comments: Sequence[ast.Comment]) -> None:
         self.source_lines = text.split("\n")
         self.comments = list(comments)
+        self.comment_lines = [comment.span.line for comment in self.comments]  # ascending: source order
         self.pending = 0  # index of the first comment not printed yet
         self.out: list[str] = []
         self.current: str | None = None  # the line being built
@@ -139,7 +141,9 @@ class _Printer:
         self, statements: Sequence[ast.Clause | ast.Statement | ast.Binding], header_end: int, span: Span, each: Callable[..., None]
     ) -> None:
         """`{ statements }`; an empty block with nothing inside prints as `{}`."""
-        inner_comments = any(header_end <= c.span.line < span.end_line for c in self.comments[self.pending :])
+        # the first unprinted comment from the header on: a search, not a scan, keeps big files linear
+        first = bisect.bisect_left(self.comment_lines, header_end, lo=self.pending)
+        inner_comments = first < len(self.comment_lines) and self.comment_lines[first] < span.end_line
         if not statements and not inner_comments:
             self.put("{}")
             self.end(span.end_line)

@@ -103,20 +103,27 @@ class ValueTree:
     history: dict[Path, list[Contribution]] = field(default_factory=dict)
 
     def apply(self, assignment: Assignment) -> None:
+        """Linear in the length of the path: a prefix of it is cut and hashed only where the tree
+        changes shape, at most once per assignment."""
         path, value = assignment.path, assignment.value
         node = self.values
         for depth in range(len(path) - 1):
             segment = path[depth]
             child = node.get(segment)
-            if child is None:
-                # absent, or null: a later, deeper set brings the key back as a map
-                self.history.pop(path[: depth + 1], None)
-                child = node[segment] = {}
-            elif not isinstance(child, dict):
+            if isinstance(child, dict) and child:
+                node = child
+                continue
+            if child is not None and not isinstance(child, dict):
                 raise self._through_scalar(assignment, path[: depth + 1], child)
-            elif not child:  # an empty-map leaf is about to gain keys: it is no longer a leaf
-                self.history.pop(path[: depth + 1], None)
-            node = child
+            # Absent, null (a deeper set brings the key back as a map) or an empty-map leaf about
+            # to gain keys: it is no longer a leaf, and nothing below it has a history, so the rest
+            # of the path is built without looking anything up.
+            self.history.pop(path[: depth + 1], None)
+            for key in path[depth:-1]:
+                fresh: dict[str, Any] = {}
+                node[key] = fresh
+                node = fresh
+            break
         last = path[-1]
         existing = node.get(last, _MISSING)
         contribution = Contribution(value, assignment.origin, path)
@@ -160,12 +167,22 @@ class ValueTree:
 _MISSING = object()
 
 
-def leaf_paths(values: dict[str, Any], prefix: Path = ()) -> dict[Path, Any]:
-    """The configuration values of a tree: scalars (null included), whole lists and empty maps."""
+def leaf_paths(values: dict[str, Any]) -> dict[Path, Any]:
+    """The configuration values of a tree: scalars (null included), whole lists and empty maps,
+    depth first in key order. A loop rather than recursion, and a path is made into a tuple only
+    at a leaf, so time and stack stay linear in the size of the tree however deep it is."""
     out: dict[Path, Any] = {}
-    for key, value in values.items():
-        if isinstance(value, dict) and value:
-            out.update(leaf_paths(value, (*prefix, key)))
+    keys: list[str] = []  # the path to the map being read
+    maps = [iter(values.items())]
+    while maps:
+        for key, value in maps[-1]:
+            if isinstance(value, dict) and value:
+                keys.append(key)
+                maps.append(iter(value.items()))
+                break
+            out[(*keys, key)] = value
         else:
-            out[(*prefix, key)] = value
+            maps.pop()
+            if keys:
+                keys.pop()
     return out

@@ -15,6 +15,16 @@ from aicrc.source import Span
 
 Scalar = str | int | float | bool | None
 
+# The deepest a value or a predicate may nest. Each key of a value path (`a.b.c` is three) and each
+# list is one level of a value; each `not`, `and` and `or` is one level of a predicate. The parser
+# refuses deeper input (E0106), so every pass over the tree may recurse, and what is emitted stays
+# within what YAML and JSON readers accept. Real Helm values nest fewer than 20 levels.
+MAX_NESTING = 64
+
+# Integers are 64-bit, as Helm (Go) and most YAML and JSON readers hold them; the parser refuses
+# others (E0111).
+MIN_INTEGER, MAX_INTEGER = -(2**63), 2**63 - 1
+
 
 class Name(Record):
     text: str

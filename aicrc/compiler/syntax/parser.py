@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aicrc import cache
@@ -16,6 +15,7 @@ from aicrc import diagnostics as diag
 from aicrc.compiler.syntax import ast
 from aicrc.resources import grammar_file
 from aicrc.source import SourceFile, Span
+from aicrc.vocabulary import LAYER_KINDS
 
 if TYPE_CHECKING:
     from lark import Lark
@@ -27,19 +27,6 @@ MAX_SOURCE_BYTES = 2 * 1024 * 1024
 _lock = threading.Lock()
 _recent: dict[str, ast.Module] = {}
 _parser: Lark | None = None
-_grammar_digest: str | None = None
-
-
-def grammar_digest() -> str:
-    """Identifies what a parse produces: the grammar, and the source of every class a cached
-    pickle rebuilds (AST nodes, their spans, the Record base), so changing any of them misses."""
-    global _grammar_digest
-    if _grammar_digest is None:
-        from aicrc import records, source
-
-        shapes = [Path(module.__file__).read_bytes() for module in (ast, source, records)]  # type: ignore[arg-type]
-        _grammar_digest = cache.key(grammar_file().read_bytes(), *shapes)
-    return _grammar_digest
 
 
 def check_size(display: str, size: int) -> None:
@@ -57,7 +44,7 @@ def parse(source: SourceFile, *, store: bool = True) -> ast.Module:
     """Parse one file, using the on-disk cache when this exact text was parsed before. Texts
     that change with every keystroke (an editor's buffers) are not stored (`store=False`)."""
     check_size(source.display, len(source.text.encode("utf-8")))
-    entry = cache.key(grammar_digest(), source.display, source.text)
+    entry = cache.key("parse", source.display, source.text)  # the key covers the grammar and the AST's code too
     cached = _recent.get(entry) or cache.load("ast", entry)
     if isinstance(cached, ast.Module):
         return cached
@@ -74,25 +61,21 @@ def parse(source: SourceFile, *, store: bool = True) -> ast.Module:
 def _parse_uncached(source: SourceFile) -> ast.Module:
     from lark.exceptions import UnexpectedInput
 
-    from aicrc.compiler.syntax.transform import ToAst
+    from aicrc.compiler.syntax.transform import ToAst, nesting_problems
 
-    transformer = ToAst(source.display)
+    sources = {source.display: source}
     with _lock:
         parser = _get_parser()
         try:
             tree = parser.parse(source.text)
         except UnexpectedInput as failure:
             raise _syntax_error(failure, source, parser) from None
-    try:
-        items = transformer.transform(tree)
-    except RecursionError:
-        raise diag.error(
-            "E0106",
-            "values or predicates are nested too deeply to read",
-            Span(source.display, 1, 1, 1, 1),
-            help="flatten the structure; real Helm values nest a few dozen levels at most",
-        ) from None
-    transformer.problems.raise_if_any({source.display: source})
+    too_deep = nesting_problems(tree, source.display)
+    if too_deep:
+        raise diag.AicrcError(too_deep, sources)
+    transformer = ToAst(source.display)
+    items = transformer.transform(tree)
+    transformer.problems.raise_if_any(sources)
     return ast.Module(source.display, tuple(items), _comments(source))
 
 
@@ -120,7 +103,7 @@ def _get_parser() -> Lark:
         from lark import Lark
 
         cache_dir = cache.directory("grammar")
-        cache_file = str(cache_dir / f"{grammar_digest()}.lark") if cache_dir else False
+        cache_file = str(cache_dir / f"{cache.key('lark-tables')}.lark") if cache_dir else False
         _parser = Lark(
             grammar_file().read_text(encoding="utf-8"),
             parser="lalr",
@@ -207,7 +190,7 @@ def _syntax_error(failure: Any, source: SourceFile, parser: Lark) -> diag.AicrcE
     sources = {source.display: source}
     line, col = max(failure.line, 1), max(failure.column, 1)
     if isinstance(failure, UnexpectedCharacters):
-        char = source.text[failure.pos_in_stream]
+        char = failure.char
         span = Span(source.display, line, col, line, col + 1)
         if char == '"':
             return diag.AicrcError(
@@ -215,7 +198,8 @@ def _syntax_error(failure: Any, source: SourceFile, parser: Lark) -> diag.AicrcE
                 sources,
             )
         expected = _expected_words(set(failure.allowed or ()), parser)
-        message = f"unexpected character `{char}`"
+        # a control character or a stray byte-order mark would not show between backquotes
+        message = f"unexpected character `{char}`" if char.isprintable() else f"unexpected character U+{ord(char):04X}"
         return diag.AicrcError([diag.Diagnostic("E0101", message, span, notes=(f"expected {expected}",))], sources)
 
     if isinstance(failure, UnexpectedEOF) or (isinstance(failure, UnexpectedToken) and failure.token.type == "$END"):
@@ -243,7 +227,29 @@ def _syntax_error(failure: Any, source: SourceFile, parser: Lark) -> diag.AicrcE
     message = f"unexpected `{token}`"
     expected = _expected_words(_acceptable(failure), parser)
     hint = _match_example(failure, parser)
+    forgotten = _KIND_FORGOTTEN.search(source.text, 0, token.start_pos) if token.start_pos is not None else None
+    if forgotten is not None:  # `layer x: when ...`: `when` was read as the kind
+        kind = forgotten.group("when")
+        start = forgotten.start("when")
+        at_line, line_start = source.text.count("\n", 0, start) + 1, source.text.rfind("\n", 0, start) + 1
+        where = Span(source.display, at_line, start - line_start + 1, at_line, start - line_start + 1 + len(kind))
+        return diag.AicrcError(
+            [
+                diag.Diagnostic(
+                    "E0101",
+                    f"layer `{forgotten.group('name')}` names no kind",
+                    where,
+                    notes=(f"layer kinds, lowest precedence first: {', '.join(LAYER_KINDS)}",),
+                    help=f"write the kind after the colon: `layer {forgotten.group('name')}: environment when ...`",
+                )
+            ],
+            sources,
+        )
     return diag.AicrcError([diag.Diagnostic("E0101", message, span, notes=(f"expected {expected}",), help=hint)], sources)
+
+
+# `layer NAME: when` right before the failing token: the kind was forgotten and `when` taken for it.
+_KIND_FORGOTTEN = re.compile(r"\blayer\s+(?P<name>[A-Za-z_][\w-]*)\s*:\s*(?P<when>when)\s+\Z")
 
 
 def _acceptable(failure: Any) -> set[str]:

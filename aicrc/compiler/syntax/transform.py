@@ -1,21 +1,164 @@
-"""Lark parse tree -> AST. Every node gets the span of the text it was built from."""
+"""Lark parse tree -> AST. Every node gets the span of the text it was built from.
+
+Lark builds its tree without recursion, so any input reaches this module. `nesting_problems` then
+refuses values and predicates nested deeper than `ast.MAX_NESTING` before the tree is built, and
+`ToAst` is Lark's non-recursive transformer (parentheses nest without limit and leave no trace in
+the AST); past this module everything may recurse over the AST.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections.abc import Iterator
 from typing import Any
 
-from lark import Token, Transformer, v_args
+from lark import Token, Tree
 from lark.tree import Meta
+from lark.visitors import Transformer_NonRecursive, v_args
 
 from aicrc import diagnostics as diag
 from aicrc.compiler.syntax import ast
+from aicrc.records import Record
 from aicrc.source import Span
 
+# ---- nesting ------------------------------------------------------------------------------------
 
-class ToAst(Transformer):  # type: ignore[type-arg]
-    """Builds AST nodes; problems that the grammar cannot express (a repeated `chart`) are
-    collected in `problems` rather than raised, so one parse reports them all."""
+
+def nesting_problems(tree: Tree[Token], file: str) -> list[diag.Diagnostic]:
+    """E0106 where a value or a predicate first goes deeper than `ast.MAX_NESTING`: at the key,
+    the `[` or the `not`/`and`/`or` of the first level too many (one report per structure)."""
+    problems: list[diag.Diagnostic] = []
+    pending: list[tuple[Tree[Token] | Token, int]] = [(tree, 0)]
+    while pending:
+        node, depth = pending.pop()
+        if not isinstance(node, Tree):
+            continue
+        if node.data in ("set_stmt", "entry"):  # a path, then its value: each key is a level
+            path, value = node.children
+            keys = _value_keys(path)
+            if depth + len(keys) > ast.MAX_NESTING:
+                problems.append(_too_deep("values", _token_span_in(file, keys[ast.MAX_NESTING - depth])))
+            else:
+                pending.append((value, depth + len(keys)))
+            continue
+        level = _level(node)
+        if level is not None:
+            if depth == ast.MAX_NESTING:
+                line, column = node.meta.line, node.meta.column
+                problems.append(_too_deep(level, Span(file, line, column, line, column + 1)))
+                continue
+            depth += 1
+        pending.extend((child, depth) for child in reversed(node.children))
+    return problems
+
+
+def _level(node: Tree[Token]) -> str | None:
+    """What a node is a level of, besides path keys: a list of values; `not` of a predicate, and
+    `and` and `or` when they join two or more operands (one alone is a predicate in parentheses)."""
+    if node.data == "list_value":
+        return "values"
+    if node.data == "not_pred" or (node.data in ("and_pred", "or_pred") and len(node.children) > 1):
+        return "predicates"
+    return None
+
+
+def _value_keys(path: Tree[Token] | Token) -> list[Token]:
+    """The keys a path adds to the depth of its value: a `set` target's first segment names the
+    component, so it is not one of them."""
+    assert isinstance(path, Tree)
+    if path.data == "target":
+        _component, first, rest = path.children
+        assert isinstance(first, Token) and isinstance(rest, Tree)
+        return [first, *(key for key in rest.children if isinstance(key, Token))]
+    return [key for key in path.children if isinstance(key, Token)]
+
+
+def _too_deep(what: str, span: Span) -> diag.Diagnostic:
+    if what == "values":
+        hint = "each key of a path and each list is a level; real Helm values nest fewer than 20: flatten the structure"
+    else:
+        hint = "each `not`, `and` and `or` is a level: simplify the condition"
+    return diag.Diagnostic("E0106", f"{what} nest more than {ast.MAX_NESTING} levels deep", span, help=hint)
+
+
+def _token_span_in(file: str, token: Token) -> Span:
+    line, column, end_line, end_column = token.line, token.column, token.end_line, token.end_column
+    assert line is not None and column is not None and end_line is not None and end_column is not None  # set by the lexer
+    return Span(file, line, column, end_line, end_column)
+
+
+# ---- string literals ----------------------------------------------------------------------------
+
+# The escapes JSON has, an escape it does not have, and raw control characters (U+0000-U+001F,
+# U+007F), which would reach YAML and JSON output unescaped or not at all.
+_STRING_PIECE = re.compile(r'\\u(?P<hex>[0-9a-fA-F]{4})|\\["\\/bfnrt]|(?P<bad>\\[^\x00-\x1f\x7f])|(?P<control>[\x00-\x1f\x7f])')
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ESCAPES = {"\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
+_ESCAPE_LIST = '`\\"`, `\\\\`, `\\/`, `\\b`, `\\f`, `\\n`, `\\r`, `\\t` and `\\uXXXX`'
+
+
+class _StringMistake(Record):
+    """A mistake in a string literal as written, `offset` characters from its opening quote."""
+
+    offset: int
+    width: int
+    code: str
+    message: str
+    help: str
+
+
+def _string_mistakes(literal: str) -> Iterator[_StringMistake]:
+    """The mistakes in a string literal (quotes included): control characters, escapes JSON does
+    not have, and halves of a surrogate pair (`\\ud83d\\ude00`) without the other half, which no
+    UTF-8 output can hold."""
+    high: re.Match[str] | None = None  # a high surrogate escape, until its low half follows
+    for piece in _STRING_PIECE.finditer(literal):
+        code = int(piece["hex"], 16) if piece["hex"] else None
+        low = code is not None and 0xDC00 <= code <= 0xDFFF
+        if high is not None:
+            paired = low and piece.start() == high.end()
+            if not paired:
+                yield _lone_surrogate(high)
+            high = None
+            if paired:
+                continue
+        if code is not None and 0xD800 <= code <= 0xDBFF:
+            high = piece
+        elif low:
+            yield _lone_surrogate(piece)
+        elif piece["bad"]:
+            yield _StringMistake(
+                piece.start(), 2, "E0110", f"unknown escape `{piece['bad']}` in a string", f"the escapes are {_ESCAPE_LIST}"
+            )
+        elif piece["control"]:
+            char = piece["control"]
+            escape = _ESCAPES.get(char, f"\\u{ord(char):04x}")
+            yield _StringMistake(piece.start(), 1, "E0109", f"control character U+{ord(char):04X} in a string", f"write it as `{escape}`")
+    if high is not None:
+        yield _lone_surrogate(high)
+
+
+def _lone_surrogate(piece: re.Match[str]) -> _StringMistake:
+    return _StringMistake(
+        piece.start(),
+        6,
+        "E0110",
+        f"`{piece.group()}` is half of a surrogate pair",
+        "write the character itself, or both halves (`\\ud83d\\ude00`), or `\\uXXXX` for a character outside U+D800-U+DFFF",
+    )
+
+
+# ---- the transformer ----------------------------------------------------------------------------
+
+
+class ToAst(Transformer_NonRecursive[Token, list[ast.Declaration]]):
+    """Builds AST nodes; problems that the grammar cannot express (a repeated `chart`, a bad
+    escape, an integer beyond 64 bits) are collected in `problems` rather than raised, so one
+    parse reports them all."""
+
+    __visit_tokens__ = False  # tokens reach the rules as they are
 
     def __init__(self, file: str) -> None:
         super().__init__()
@@ -27,30 +170,46 @@ class ToAst(Transformer):  # type: ignore[type-arg]
         return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
 
     def _token_span(self, token: Token) -> Span:
-        return Span(self.file, token.line, token.column, token.end_line, token.end_column)  # type: ignore[arg-type]
+        return _token_span_in(self.file, token)
 
     def _name(self, token: Token) -> ast.Name:
         return ast.Name(str(token), self._token_span(token))
 
-    def _string(self, token: Token) -> ast.Literal:
-        return ast.Literal(json.loads(str(token)), self._token_span(token))
+    def _text(self, token: Token, names: str | None = None) -> str:
+        """The text a string literal stands for. A string that `names` something (a file, a chart
+        repository or version) may not hold a control character even as an escape: no file or
+        chart is called that, and `open` refuses a NUL."""
+        span = self._token_span(token)
+        mistakes = list(_string_mistakes(str(token)))
+        for mistake in mistakes:  # a literal is one line: the offset is a column offset
+            column = span.col + mistake.offset
+            where = Span(self.file, span.line, column, span.line, column + mistake.width)
+            self.problems.add(mistake.code, mistake.message, where, help=mistake.help)
+        if mistakes:
+            return ""  # never read: the parse fails with the problems above
+        text: str = json.loads(str(token))
+        if names is not None and _CONTROL.search(text):
+            self.problems.add("E0109", f"control character in a {names}", span, help=f"a {names} holds no control characters: remove it")
+        return text
 
-    # ---- terminals ------------------------------------------------------------------------
-    def NAME(self, token: Token) -> Token:  # noqa: N802 - Lark calls terminal callbacks by terminal name
-        return token
+    def _string(self, token: Token, names: str | None = None) -> ast.Literal:
+        return ast.Literal(self._text(token, names), self._token_span(token))
 
     # ---- values ---------------------------------------------------------------------------
+    def _path(self, meta: Meta, segments: list[Token]) -> ast.Path:
+        texts = tuple(self._text(s) if s.type == "STRING" else str(s) for s in segments)
+        return ast.Path(texts, self._span(meta))
+
     @v_args(meta=True)
     def path(self, meta: Meta, segments: list[Token]) -> ast.Path:
-        texts = tuple(json.loads(str(s)) if s.type == "STRING" else str(s) for s in segments)
-        return ast.Path(texts, self._span(meta))
+        return self._path(meta, segments)
 
     measurement = path
 
     @v_args(meta=True)
     def target(self, meta: Meta, children: list[Any]) -> ast.Path:
         head, first, rest = children
-        return self.path(meta, [head, first, *rest])
+        return self._path(meta, [head, first, *rest])
 
     def target_rest(self, segments: list[Token]) -> list[Token]:
         return segments
@@ -61,11 +220,29 @@ class ToAst(Transformer):  # type: ignore[type-arg]
 
     @v_args(meta=True)
     def integer(self, meta: Meta, children: list[Token]) -> ast.Literal:
-        return ast.Literal(int(children[0]), self._span(meta))
+        text = str(children[0])
+        # `int` refuses texts of over 4300 digits; no text of over 19 digits fits in 64 bits anyway
+        value = int(text) if len(text.lstrip("+-")) <= len(str(ast.MAX_INTEGER)) else None
+        if value is None or not ast.MIN_INTEGER <= value <= ast.MAX_INTEGER:
+            self.problems.add(
+                "E0111",
+                "integer out of range",
+                self._span(meta),
+                help=f"integers are 64-bit, from {ast.MIN_INTEGER} to {ast.MAX_INTEGER}, as Helm reads them; quote it to keep it as text",
+            )
+        return ast.Literal(value, self._span(meta))
 
     @v_args(meta=True)
-    def float(self, meta: Meta, children: list[Token]) -> ast.Literal:
-        return ast.Literal(float(children[0]), self._span(meta))
+    def float_number(self, meta: Meta, children: list[Token]) -> ast.Literal:
+        value = float(children[0])
+        if math.isinf(value):
+            self.problems.add(
+                "E0111",
+                "number out of range",
+                self._span(meta),
+                help="numbers with a fraction or exponent are 64-bit floats, at most about 1.8e308; quote it to keep it as text",
+            )
+        return ast.Literal(value, self._span(meta))
 
     @v_args(meta=True)
     def true(self, meta: Meta, _: list[Any]) -> ast.Literal:
@@ -80,12 +257,8 @@ class ToAst(Transformer):  # type: ignore[type-arg]
         return ast.Literal(None, self._span(meta))
 
     @v_args(meta=True)
-    def list(self, meta: Meta, items: list[ast.Value]) -> ast.ListValue:
+    def list_value(self, meta: Meta, items: list[ast.Value]) -> ast.ListValue:
         return ast.ListValue(tuple(items), self._span(meta))
-
-    @v_args(meta=True)
-    def map(self, meta: Meta, children: list[ast.MapValue]) -> ast.MapValue:
-        return children[0]
 
     @v_args(meta=True)
     def map_body(self, meta: Meta, entries: list[ast.Entry]) -> ast.MapValue:
@@ -147,7 +320,7 @@ class ToAst(Transformer):  # type: ignore[type-arg]
 
     @v_args(meta=True)
     def manifest_stmt(self, meta: Meta, children: list[Token]) -> ast.AddManifest:
-        return ast.AddManifest(self._name(children[0]), self._string(children[1]), self._span(meta))
+        return ast.AddManifest(self._name(children[0]), self._string(children[1], "file name"), self._span(meta))
 
     @v_args(meta=True)
     def enable_stmt(self, meta: Meta, children: list[Any]) -> ast.Enable:
@@ -173,7 +346,7 @@ class ToAst(Transformer):  # type: ignore[type-arg]
     # ---- declarations ---------------------------------------------------------------------
     @v_args(meta=True)
     def import_decl(self, meta: Meta, children: list[Token]) -> ast.Import:
-        return ast.Import(json.loads(str(children[0])), self._span(meta))
+        return ast.Import(self._text(children[0], "file name"), self._span(meta))
 
     @v_args(meta=True)
     def dim_values(self, meta: Meta, children: list[Any]) -> ast.Clause:
@@ -222,7 +395,9 @@ class ToAst(Transformer):  # type: ignore[type-arg]
     @v_args(meta=True)
     def comp_chart(self, meta: Meta, children: list[Token]) -> ast.Clause:
         name, repository, version = children
-        chart = ast.Chart(self._name(name), self._string(repository), self._string(version), self._span(meta))
+        chart = ast.Chart(
+            self._name(name), self._string(repository, "chart repository"), self._string(version, "chart version"), self._span(meta)
+        )
         return ast.Clause("chart", chart, self._span(meta))
 
     @v_args(meta=True)
@@ -239,11 +414,11 @@ class ToAst(Transformer):  # type: ignore[type-arg]
 
     @v_args(meta=True)
     def comp_manifest(self, meta: Meta, children: list[Token]) -> ast.Clause:
-        return ast.Clause("manifest", self._string(children[0]), self._span(meta))
+        return ast.Clause("manifest", self._string(children[0], "file name"), self._span(meta))
 
     @v_args(meta=True)
     def comp_schema(self, meta: Meta, children: list[Token]) -> ast.Clause:
-        return ast.Clause("schema", self._string(children[0]), self._span(meta))
+        return ast.Clause("schema", self._string(children[0], "file name"), self._span(meta))
 
     @v_args(meta=True)
     def comp_values(self, meta: Meta, children: list[Any]) -> ast.Clause:

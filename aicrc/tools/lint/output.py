@@ -14,7 +14,10 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def render_text(report: Report, *, color: bool = False) -> str:
-    parts = [diag.render(d, report.sources, color=color) for d in [*report.failures, *report.findings]]
+    everything = [*report.failures, *report.findings]
+    parts = [diag.render(d, report.sources, color=color) for d in everything[: diag.MAX_RENDERED]]
+    if len(everything) > diag.MAX_RENDERED:
+        parts.append(f"... and {len(everything) - diag.MAX_RENDERED} more")
     summary = f"{len(report.findings)} finding(s) in {len(report.checked)} file(s) checked"
     if report.failures:
         summary += f"; {len(report.failures)} error(s) kept files from being checked"
