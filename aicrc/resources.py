@@ -1,7 +1,8 @@
-"""Where the grammar and the standard library live.
+"""Where the grammar, the standard library and the shipped recipes live.
 
-In a wheel they ship inside the package (`aicrc/grammar`, `aicrc/stdlib`); in a source checkout
-they are the top-level `grammar/` and `stdlib/` folders beside the package.
+In a wheel they ship inside the package (`aicrc/grammar`, `aicrc/stdlib`, `aicrc/recipes`); in a
+source checkout they are the top-level `grammar/`, `stdlib/` and `recipes/` folders beside the
+package.
 """
 
 from __future__ import annotations
@@ -29,3 +30,8 @@ def stdlib_dir() -> Path:
     """The standard library; `AICRC_STDLIB=DIR` swaps in another (to test a library change)."""
     override = os.environ.get("AICRC_STDLIB")
     return Path(override) if override else _locate("stdlib")
+
+
+def recipes_dir() -> Path:
+    """The recipes users start from, so `aicrc compile blackwell-eks-training` works anywhere."""
+    return _locate("recipes")

@@ -4,8 +4,10 @@ recipes; a table of what compiles, how many components, and what went wrong."""
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from aicrc import diagnostics as diag
@@ -23,24 +25,35 @@ class Row:
         return self.components is not None
 
 
-def matrix(library: Library, recipes: Sequence[str | Path] = ()) -> tuple[list[str], list[Row], list[Row]]:
+def matrix(
+    library: Library, recipes: Sequence[str | Path] = (), *, on_row: Callable[[Row], object] = lambda row: None
+) -> tuple[list[str], list[Row], list[Row]]:
+    """`on_row` hears of each row as soon as it is compiled: a progress bar advances with it."""
     dimensions = library.dimensions
     combinations = []
     for values in itertools.product(*dimensions.values()):
         criteria = dict(zip(dimensions, values, strict=True))
-        combinations.append(_row(" ".join(values), lambda c=criteria: library.compile(c)))
-    files = [_row(str(recipe), lambda r=recipe: library.compile_file(r)) for recipe in recipes]
+        combinations.append(_row(" ".join(values), partial(library.compile, criteria), on_row))
+    files = [_row(str(recipe), partial(library.compile_file, recipe), on_row) for recipe in recipes]
     return list(dimensions), combinations, files
 
 
-def _row(subject: str, compile_one: Callable[[], Compilation]) -> Row:
+def count(library: Library, recipes: Sequence[str | Path] = ()) -> int:
+    """How many rows `matrix` compiles: the total of a progress bar."""
+    return math.prod(len(values) for values in library.dimensions.values()) + len(recipes)
+
+
+def _row(subject: str, compile_one: Callable[[], Compilation], on_row: Callable[[Row], object]) -> Row:
     try:
         compilation = compile_one()
     except diag.AicrcError as failure:
         first = failure.diagnostics[0]
         more = f" (+{len(failure.diagnostics) - 1} more)" if len(failure.diagnostics) > 1 else ""
-        return Row(subject, None, f"{first.code} {first.message}{more}")
-    return Row(subject, len(compilation.document["components"]), "; ".join(compilation.warnings))
+        row = Row(subject, None, f"{first.code} {first.message}{more}")
+    else:
+        row = Row(subject, len(compilation.document["components"]), "; ".join(w.message for w in compilation.warnings))
+    on_row(row)
+    return row
 
 
 def render_text(dimensions: list[str], combinations: list[Row], files: list[Row]) -> str:
