@@ -58,7 +58,8 @@ class Compilation:
     recipe_file: str | None = None  # the display name of the recipe's file, when compiled from one
 
     @property
-    def warnings(self) -> list[str]:
+    def warnings(self) -> list[diag.Diagnostic]:
+        """What compiled but probably not as meant (W codes; `strict=True` makes them errors)."""
         return self.resolved.warnings
 
     @cached_property
@@ -115,10 +116,12 @@ class Library:
         *,
         overrides: Sequence[Override] = (),
         name: str | None = None,
+        strict: bool = False,
     ) -> Compilation:
-        """Compile from criteria alone (no recipe file): `{"service": "eks", ...}`."""
+        """Compile from criteria alone (no recipe file): `{"service": "eks", ...}`. With `strict`,
+        warnings are errors."""
         raw = [RawCriterion(k, v) for k, v in criteria.items()] if isinstance(criteria, Mapping) else list(criteria)
-        return _compile(self.program, None, raw, overrides, name)
+        return _compile(self.program, None, raw, overrides, name, strict=strict)
 
     def compile_file(
         self,
@@ -126,10 +129,11 @@ class Library:
         *,
         criteria: Sequence[RawCriterion] = (),
         overrides: Sequence[Override] = (),
+        strict: bool = False,
     ) -> Compilation:
         with _guard(self.program.sources):
             program, source = loader.add_recipe_file(self.program, Path(path))
-        return _compile(program, _the_recipe(program, source), criteria, overrides, None, source.display)
+        return _compile(program, _the_recipe(program, source), criteria, overrides, None, source.display, strict=strict)
 
     def compile_source(
         self,
@@ -185,7 +189,30 @@ def parse_override(text: str) -> Override:
         value = yaml.safe_load(raw_value) if raw_value.strip() else ""
     except (ValueError, yaml.YAMLError) as failure:
         raise diag.error("E0601", f"--set {text!r}: {str(failure).splitlines()[0]}") from None
+    except RecursionError:  # the YAML parser recursed past Python's limit: far deeper than allowed
+        raise _too_deep(component) from None
+    if len(path) + _depth(value) > ast.MAX_NESTING:
+        raise _too_deep(component)
     return Override(component, path, value)
+
+
+def _too_deep(component: str) -> diag.AicrcError:
+    return diag.error(
+        "E0106",
+        f"--set {component}:...: the path and value nest more than {ast.MAX_NESTING} levels",
+        help="values nest at most as deep as the language allows in a .aicr file",
+    )
+
+
+def _depth(value: Any) -> int:
+    """How many maps and lists nest in `value` (0 for a scalar), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, outside = stack.pop()  # `outside`: how many containers hold `node`
+        if isinstance(node, dict | list):
+            deepest = max(deepest, outside + 1)
+            stack += [(child, outside + 1) for child in (node.values() if isinstance(node, dict) else node)]
+    return deepest
 
 
 # ---- internals -----------------------------------------------------------------------------------
@@ -244,11 +271,15 @@ def _compile(
     overrides: Sequence[Override],
     name: str | None,
     recipe_file: str | None = None,
+    *,
+    strict: bool = False,
 ) -> Compilation:
     from aicrc.compiler.emit.document import build
 
     with _guard(program.sources):
         resolved = evaluate(program, recipe, criteria, overrides, name)
+        if strict and resolved.warnings:
+            raise diag.AicrcError([warning.replace(severity="error") for warning in resolved.warnings])
         plan = solve(resolved)
         document = build(resolved, plan, _digest(program, resolved, overrides))
     return Compilation(resolved, plan, document, program.sources, program, recipe_file)

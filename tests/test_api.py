@@ -16,7 +16,7 @@ def test_load_once_compile_many() -> None:
     other = library.compile({"service": "eks", "accelerator": "h100", "intent": "training"})
     skyhook = next(c for c in other.document["components"] if c["name"] == "skyhook-customizations")
     manifests = [m["name"] for m in skyhook["manifests"]]
-    assert manifests == ["stdlib/components/manifests/skyhook-tuning-h100-eks-training.yaml"]
+    assert manifests == ["<stdlib>/components/manifests/skyhook-tuning-h100-eks-training.yaml"]
 
 
 def test_compile_source_and_model() -> None:

@@ -49,7 +49,7 @@ def test_json_and_sarif_carry_every_finding(tmp_path: Path, monkeypatch: pytest.
     for result in run["results"]:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
         location = result["locations"][0]["physicalLocation"]
-        assert location["artifactLocation"]["uri"] in ("lib.aicr", "m/old.yaml")
+        assert location["artifactLocation"]["uri"] in ("lib.aicr", "m/old.yaml", "m/broken.yaml")
         assert location["region"]["startLine"] >= 1 and location["region"]["startColumn"] >= 1
 
 
@@ -68,7 +68,7 @@ layer a: environment when service in [eks, gke] and not (intent == training) {
     enable used
     set widget.image.tag = "1.1"
 }
-layer b: environment when service == eks {
+layer b: environment when service == eks and intent == inference {
     set widget.replicas = 3
 }
 layer c: platform when platform == dynamo and intent == inference {
@@ -85,3 +85,18 @@ def test_rules_are_quiet_on_correct_code(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.chdir(tmp_path)
     code, out = _run(["check", "lib.aicr"], capsys)
     assert (code, out) == (0, "0 finding(s) in 1 file(s) checked\n")
+
+
+@pytest.mark.parametrize("name", ["0-first.aicr", "z-last.aicr"])
+def test_a_layer_twin_of_a_library_layer_is_reported_whichever_sorts_first(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The golden library has `layer eks: environment when service == eks`; a checked file's twin
+    of it is reported at the checked layer, wherever its file name sorts against the library's."""
+    (tmp_path / name).write_text('layer twin: environment when service == eks {\n    set gpu-operator.driver.version = "1"\n}\n')
+    monkeypatch.setenv("AICRC_STDLIB", str(GOLDEN / "lib"))
+    monkeypatch.chdir(tmp_path)
+    code, out = _run(["check", "--format", "json", name], capsys)
+    findings = json.loads(out)["findings"]
+    assert code == 1
+    assert [(f["code"], f["location"]["file"], f["location"]["line"]) for f in findings] == [("L0104", name, 1)]

@@ -103,7 +103,7 @@ def test_unsaved_library_edit_is_seen(workspace: Workspace) -> None:
     text = layer.read_text(encoding="utf-8").replace("use aws-ebs-csi-driver", "use aws-ebs-csi-drivr")
     analysis = workspace.analyse(layer, text)
     [problem] = [d for d in analysis.diagnostics if d.code == "E0301"]
-    assert "aws-ebs-csi-drivr" in problem.message and problem.span is not None and problem.span.file == "stdlib/layers/eks.aicr"
+    assert "aws-ebs-csi-drivr" in problem.message and problem.span is not None and problem.span.file == "<stdlib>/layers/eks.aicr"
 
 
 EDITS = st.sampled_from(

@@ -2,7 +2,8 @@
 
 `aicrc import` uses this to check what it wrote: for each overlay's own criteria, the recipe
 aicrc compiles from the imported files is compared with what these rules give, and every
-difference is reported. The rules (see `shared/facts/reference-system.md`):
+difference is reported. The rules, as read from the reference's v0.11.1 source (its recipe
+merging and its component-ref merge):
 
 - an overlay applies when every dimension it pins equals the query's; its `base:` chain is applied
   first, root to leaf, each overlay once; overlays apply in order of how many dimensions they pin

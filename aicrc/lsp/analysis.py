@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 from aicrc import diagnostics as diag
 from aicrc.compiler.load import loader
-from aicrc.compiler.load.references import check_references
 from aicrc.compiler.syntax import ast
 from aicrc.compiler.syntax.parser import parse
+from aicrc.compiler.syntax.walk import Visitor
 from aicrc.records import Record
 from aicrc.source import SourceFile, Span
 from aicrc.tools.lint import rules
@@ -136,18 +136,13 @@ class Workspace:
                 program = library
             else:
                 program = loader.load_library(library.roots, texts={analysis.path.resolve(): analysis.text})
-            check_references(program)
             analysis.program = program
         elif any(isinstance(item, ast.Recipe) for item in analysis.module.items):
             analysis.compilation = Library(library).compile_buffer(source, analysis.path.parent)
             analysis.program = analysis.compilation.program
-            analysis.diagnostics += [
-                diag.Diagnostic("W0001", warning, Span(analysis.display, 1, 1, 1, 1), severity="warning")
-                for warning in analysis.compilation.warnings
-            ]
+            analysis.diagnostics += self._place(analysis.compilation.warnings, analysis)
         else:  # a file of an overlay that is not loaded: check it as one
             program = loader.add_recipe_source(library, source, analysis.path.parent)
-            check_references(program)
             analysis.program = program
 
     def _place(self, diagnostics: Sequence[diag.Diagnostic], analysis: Analysis) -> list[diag.Diagnostic]:
@@ -191,90 +186,139 @@ class Workspace:
         return fallback
 
 
+def internal_error(failure: Exception, analysis: Analysis) -> diag.Diagnostic:
+    """An exception from aicrc itself (a bug some text triggers) as a diagnostic on the document,
+    so an editor shows it instead of going quiet: at the offending character when that is certain.
+    `Workspace.analyse` lets such exceptions out, so that tests see them as failures."""
+    cause = getattr(failure, "orig_exc", failure)  # Lark wraps what a transformer raised in a VisitError
+    detail = str(cause).split("\n", 1)[0][:300]
+    return diag.Diagnostic(
+        "E0001",
+        f"internal error in aicrc while analysing this file ({type(cause).__name__}: {detail})",
+        _failure_span(failure, analysis),
+        help="this is a bug in aicrc, not necessarily in the file; please report it with the file (the server's log has the details)",
+    )
+
+
+def _failure_span(failure: Exception, analysis: Analysis) -> Span:
+    """The character a codec could not handle, when it is in this text; else the top of the file
+    (a position an exception carries, such as Lark's tree node, may be in another file)."""
+    if isinstance(failure, UnicodeEncodeError) and failure.object == analysis.text:
+        text, offset = analysis.text, failure.start
+        line, col = text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
+        return Span(analysis.display, line, col, line, col + 1)
+    return Span(analysis.display, 1, 1, 1, 1)
+
+
 # ---- names and paths in a module -----------------------------------------------------------------
 
 
-def references(module: ast.Module, text: str) -> Iterator[Ref]:
-    lines = text.split("\n")
-    for item in module.items:
-        if isinstance(item, ast.Import):
-            yield Ref("import", item.target, item.span)
-        elif isinstance(item, ast.Dimension):
-            dimension = item.name.text
-            yield Ref("dimension", dimension, item.name.span, declaration=True)
-            for name in item.values:
-                yield Ref("value", dimension, name.span, (name.text,), declaration=True)
-            for family in item.families:
-                yield Ref("value", dimension, family.name.span, (family.name.text,), declaration=True)
-                yield from (Ref("value", dimension, m.span, (m.text,)) for m in family.members)
-            for alias in item.aliases:
-                yield Ref("value", dimension, alias.name.span, (alias.name.text,), declaration=True)
-                yield Ref("value", dimension, alias.target.span, (alias.target.text,))
-            for default in item.defaults:
-                yield Ref("value", dimension, default.value.span, (default.value.text,))
-                if default.when is not None:
-                    yield from _predicate(default.when)
-        elif isinstance(item, ast.Component):
-            name = item.name.text
-            yield Ref("component", name, item.name.span, declaration=True)
-            yield from (Ref("component", n.text, n.span) for n in item.needs)
-            if item.values is not None:
-                yield from _entries(name, (), item.values, lines)
-        elif isinstance(item, ast.Feature):
-            yield Ref("feature", item.name.text, item.name.span, declaration=True)
-            yield from _body(item.body, lines)
-        elif isinstance(item, ast.Layer):
-            yield Ref("layer", item.name.text, item.name.span, declaration=True)
-            if item.when is not None:
-                yield from _predicate(item.when)
-            yield from _body(item.body, lines)
-        elif isinstance(item, ast.Recipe):
-            yield Ref("recipe", item.name.text, item.name.span, declaration=True)
-            for binding in item.bindings:
-                yield Ref("dimension", binding.dimension.text, binding.dimension.span)
-                yield Ref("value", binding.dimension.text, binding.value.span, (binding.value.text,))
-            yield from _body(item.body, lines)
+def references(module: ast.Module, text: str) -> list[Ref]:
+    """Every name and value path written in a module, and what it refers to."""
+    collector = _References(text.split("\n"))
+    collector.walk_all(module.items)
+    return collector.refs
 
 
-def _body(statements: Sequence[ast.Statement], lines: list[str]) -> Iterator[Ref]:
-    for statement in statements:
-        if isinstance(statement, (ast.Use, ast.Drop)):
-            yield from (Ref("component", n.text, n.span) for n in statement.components)
-        elif isinstance(statement, ast.Set):
-            yield from _path_refs(statement.path, (), lines, component_first=True)
-        elif isinstance(statement, ast.ValuesBlock):
-            yield Ref("component", statement.component.text, statement.component.span)
-            yield from _entries(statement.component.text, (), statement.body, lines)
-        elif isinstance(statement, ast.Needs):
-            yield Ref("component", statement.component.text, statement.component.span)
-            yield from (Ref("component", n.text, n.span) for n in statement.dependencies)
-        elif isinstance(statement, ast.AddManifest):
-            yield Ref("component", statement.component.text, statement.component.span)
-        elif isinstance(statement, ast.Enable):
-            yield from (Ref("feature", n.text, n.span) for n in statement.features)
-        elif isinstance(statement, ast.Rule):
-            yield from _predicate(statement.when)
-            yield from (Ref("feature", n.text, n.span) for n in statement.features)
+class _References(Visitor):
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.refs: list[Ref] = []
 
+    # -- declarations --
+    def visit_Import(self, node: ast.Import) -> None:
+        self.refs.append(Ref("import", node.target, node.span))
 
-def _predicate(predicate: ast.Predicate) -> Iterator[Ref]:
-    if isinstance(predicate, (ast.And, ast.Or)):
-        for item in predicate.items:
-            yield from _predicate(item)
-    elif isinstance(predicate, ast.Not):
-        yield from _predicate(predicate.item)
-    else:
-        dimension = predicate.dimension.text
-        yield Ref("dimension", dimension, predicate.dimension.span)
-        values = (predicate.value,) if isinstance(predicate, ast.Compare) else predicate.values
-        yield from (Ref("value", dimension, v.span, (v.text,)) for v in values)
+    def visit_Dimension(self, node: ast.Dimension) -> None:
+        dimension = node.name.text
+        refs = self.refs
+        refs.append(Ref("dimension", dimension, node.name.span, declaration=True))
+        refs += [Ref("value", dimension, value.span, (value.text,), declaration=True) for value in node.values]
+        for family in node.families:
+            refs.append(Ref("value", dimension, family.name.span, (family.name.text,), declaration=True))
+            refs += [Ref("value", dimension, m.span, (m.text,)) for m in family.members]
+        for alias in node.aliases:
+            refs.append(Ref("value", dimension, alias.name.span, (alias.name.text,), declaration=True))
+            refs.append(Ref("value", dimension, alias.target.span, (alias.target.text,)))
+        for default in node.defaults:
+            refs.append(Ref("value", dimension, default.value.span, (default.value.text,)))
+            if default.when is not None:
+                self.walk(default.when)
 
+    def visit_Component(self, node: ast.Component) -> None:
+        self.refs.append(Ref("component", node.name.text, node.name.span, declaration=True))
+        self._components(node.needs)
+        if node.values is not None:
+            self._entries(node.name.text, (), node.values)
 
-def _entries(component: str, prefix: tuple[str, ...], body: ast.MapValue, lines: list[str]) -> Iterator[Ref]:
-    for entry in body.entries:
-        yield from _path_refs(entry.path, (component, *prefix), lines)
-        if isinstance(entry.value, ast.MapValue):
-            yield from _entries(component, (*prefix, *entry.path.segments), entry.value, lines)
+    def visit_Feature(self, node: ast.Feature) -> None:
+        self.refs.append(Ref("feature", node.name.text, node.name.span, declaration=True))
+        self.walk_all(node.body)
+
+    def visit_Layer(self, node: ast.Layer) -> None:
+        self.refs.append(Ref("layer", node.name.text, node.name.span, declaration=True))
+        if node.when is not None:
+            self.walk(node.when)
+        self.walk_all(node.body)
+
+    def visit_Recipe(self, node: ast.Recipe) -> None:
+        self.refs.append(Ref("recipe", node.name.text, node.name.span, declaration=True))
+        for binding in node.bindings:
+            self.refs.append(Ref("dimension", binding.dimension.text, binding.dimension.span))
+            self.refs.append(Ref("value", binding.dimension.text, binding.value.span, (binding.value.text,)))
+        self.walk_all(node.body)
+
+    # -- statements --
+    def visit_Use(self, node: ast.Use) -> None:
+        self._components(node.components)
+
+    visit_Drop = visit_Use
+
+    def visit_Set(self, node: ast.Set) -> None:
+        self.refs += _path_refs(node.path, (), self.lines, component_first=True)
+
+    def visit_ValuesBlock(self, node: ast.ValuesBlock) -> None:
+        self._components((node.component,))
+        self._entries(node.component.text, (), node.body)
+
+    def visit_Needs(self, node: ast.Needs) -> None:
+        self._components((node.component, *node.dependencies))
+
+    def visit_AddManifest(self, node: ast.AddManifest) -> None:
+        self._components((node.component,))
+
+    def visit_Enable(self, node: ast.Enable) -> None:
+        self.refs += [Ref("feature", n.text, n.span) for n in node.features]
+
+    def visit_Rule(self, node: ast.Rule) -> None:
+        self.walk(node.when)
+        self.refs += [Ref("feature", n.text, n.span) for n in node.features]
+
+    def visit_Require(self, node: ast.Require) -> None:
+        pass  # measurements name the cluster's facts, not the program's
+
+    visit_Check = visit_Require
+
+    # -- predicates --
+    def visit_Compare(self, node: ast.Compare) -> None:
+        self._dimension_values(node.dimension, (node.value,))
+
+    def visit_In(self, node: ast.In) -> None:
+        self._dimension_values(node.dimension, node.values)
+
+    # -- helpers --
+    def _dimension_values(self, dimension: ast.Name, values: Sequence[ast.Name]) -> None:
+        self.refs.append(Ref("dimension", dimension.text, dimension.span))
+        self.refs += [Ref("value", dimension.text, v.span, (v.text,)) for v in values]
+
+    def _components(self, names: Sequence[ast.Name]) -> None:
+        self.refs += [Ref("component", n.text, n.span) for n in names]
+
+    def _entries(self, component: str, prefix: tuple[str, ...], body: ast.MapValue) -> None:
+        for entry in body.entries:
+            self.refs += _path_refs(entry.path, (component, *prefix), self.lines)
+            if isinstance(entry.value, ast.MapValue):
+                self._entries(component, (*prefix, *entry.path.segments), entry.value)
 
 
 def _path_refs(path: ast.Path, prefix: tuple[str, ...], lines: list[str], *, component_first: bool = False) -> Iterator[Ref]:

@@ -293,7 +293,7 @@ def _values_context(text: str, line: int, col: int) -> tuple[str, tuple[str, ...
         elif token in ("=", "[", "]") or (token[0] == '"' and not stack):
             pending = None
         elif stack and stack[-1] is not None:
-            owner, keys = stack[-1]  # type: ignore[misc]
+            owner, keys = stack[-1]
             segments = tuple(s.strip().strip('"') for s in re.split(r'\.(?=(?:[^"]*"[^"]*")*[^"]*$)', token))
             pending = (owner, (*keys, *segments))
         else:
@@ -318,16 +318,17 @@ def _keys(program: Any, compiled: Any, text: str, before: str, line: int, col: i
     if compiled is not None and component in compiled.resolved.components:
         values = compiled.resolved.components[component].values
     elif program.components[component].values is not None:
-        from aicrc.compiler.evaluate.values import to_python
+        from aicrc.compiler.load.resolve import to_python
 
-        values = to_python(program.components[component].values)  # type: ignore[arg-type]
+        values = to_python(program.components[component].values)
     for key in prefix:
         values = values.get(key) if isinstance(values, dict) else None
     if isinstance(values, dict):
         found.update({key: json.dumps(value)[:60] for key, value in values.items()})
-    from aicrc.tools.lint.schemas import Schemas, properties_at
+    from aicrc.compiler.evaluate.schemas import properties_at
 
-    schema = Schemas(program).of(component)
+    definition = program.component_defs.get(component)
+    schema = definition.schema if definition is not None else None
     for key, sub in properties_at(schema, prefix).items() if schema is not None else ():
         found.setdefault(key, str(sub.get("description", sub.get("type", ""))) if isinstance(sub, dict) else "")
     return [Completion(format_path((key,)), "key", detail) for key, detail in sorted(found.items())]

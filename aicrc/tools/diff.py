@@ -1,6 +1,6 @@
 """`aicrc diff A B`: what changes between two compiled recipes, grouped by component.
 
-Counted as DESIGN.md defines it: components swapped = the symmetric difference of the component
+Counted as the README's "Counting values" says: components swapped = the symmetric difference of the component
 sets; values changed = component-qualified leaf paths added, removed or changed (the leaves of a
 swapped component count too).
 """
@@ -74,7 +74,7 @@ def diff(a: Compilation, b: Compilation) -> Difference:
 
 
 def _version(component: dict[str, Any]) -> str:
-    return component.get("chart", {}).get("version", "")
+    return str(component.get("chart", {}).get("version", ""))
 
 
 def _setter(compilation: Compilation, component: str, path: Path) -> str:

@@ -1,5 +1,6 @@
-"""`aicrc stats`: how big a compiled recipe is, counted as DESIGN.md defines a configuration value
-(one leaf of a component's Helm values: a scalar, null included, a whole list, or an empty map)."""
+"""`aicrc stats`: how big a compiled recipe is. A configuration value is one leaf of a component's
+Helm values: a scalar (null included), a whole list, or an empty map; a chart pin is not a value
+(README, "Counting values")."""
 
 from __future__ import annotations
 

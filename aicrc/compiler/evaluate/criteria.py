@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from aicrc import diagnostics as diag
 from aicrc.compiler.evaluate.predicates import holds
-from aicrc.compiler.load.loader import DimensionDef
+from aicrc.compiler.load.program import DimensionDef
 from aicrc.records import Record
 from aicrc.source import Span
 

@@ -17,11 +17,13 @@ from typing import Any
 from aicrc import diagnostics as diag
 from aicrc.compiler.evaluate.criteria import RawCriterion, bind
 from aicrc.compiler.evaluate.model import AppliedLayer, Constraint, Manifest, Resolved, ResolvedComponent
-from aicrc.compiler.evaluate.predicates import dimensions_named, holds
-from aicrc.compiler.evaluate.values import Assignment, Origin, Path, ValueTree, leaves, same, to_python
-from aicrc.compiler.load.loader import Program, read_manifest
-from aicrc.compiler.load.references import check_references
+from aicrc.compiler.evaluate.predicates import holds
+from aicrc.compiler.evaluate.values import Assignment, Origin, Path, ValueTree, same
+from aicrc.compiler.evaluate.warnings import schema_warnings, unmatched_dimensions, unused_components
+from aicrc.compiler.load.program import ManifestFile, Program, Step
+from aicrc.compiler.load.resolve import to_python
 from aicrc.compiler.syntax import ast
+from aicrc.compiler.syntax.walk import Visitor, predicate_dimensions
 from aicrc.records import Record
 from aicrc.source import Span
 from aicrc.vocabulary import KIND_RANK
@@ -43,7 +45,7 @@ class _Unit:
     kind: str
     named: frozenset[str]  # the dimensions its `when` names
     span: Span | None
-    statements: list[tuple[ast.Statement, Origin]] = field(default_factory=list)
+    steps: list[tuple[Step, Origin]] = field(default_factory=list)
 
     @property
     def specificity(self) -> int:
@@ -62,7 +64,7 @@ class _Effects:
     drops: dict[str, Span] = field(default_factory=dict)
     assignments: list[Assignment] = field(default_factory=list)
     needs: list[tuple[str, str, Span]] = field(default_factory=list)
-    manifests: list[tuple[str, ast.Literal]] = field(default_factory=list)
+    manifests: list[tuple[str, ManifestFile]] = field(default_factory=list)
     requires: dict[str, list[Constraint]] = field(default_factory=dict)
     checks: list[tuple[str, str]] = field(default_factory=list)
 
@@ -77,19 +79,16 @@ def evaluate(
     overrides: Sequence[Override] = (),
     name: str | None = None,
 ) -> Resolved:
-    if not program.references_checked:
-        check_references(program)
-        program.references_checked = True
     raw = list(criteria)
     if recipe is not None:
         raw = [RawCriterion(b.dimension.text, b.value.text, b.span) for b in recipe.bindings] + raw
     bound = bind(raw, program.dimensions)
 
     units = _select_layers(program, bound)
-    warnings = _unmatched_dimensions(units, bound)
+    warnings = unmatched_dimensions((unit.named for unit in units), bound, recipe.name.span if recipe else None)
     if recipe is not None:
         recipe_unit = _Unit(recipe.name.text, "recipe", frozenset(bound), recipe.span)
-        _expand(program, bound, recipe_unit, recipe.body, None, None)
+        _expand(program, bound, recipe_unit, program.body("recipe", recipe.name.text), None, None)
         units.append(recipe_unit)
 
     members: dict[str, Span | None] = {}
@@ -97,7 +96,7 @@ def evaluate(
     assignments: list[Assignment] = []
     strict: list[Assignment] = []  # the recipe's own and the command line's: must hit a member
     needs: dict[str, dict[str, Span]] = defaultdict(dict)
-    manifests: dict[str, list[ast.Literal]] = defaultdict(list)
+    manifests: dict[str, list[ManifestFile]] = defaultdict(list)
     constraints: dict[str, list[Constraint]] = {}
     checks: dict[str, list[str]] = defaultdict(list)
     applied: list[AppliedLayer] = []
@@ -134,6 +133,7 @@ def evaluate(
 
     _check_strict(program, strict, members)
     components = _resolve_components(program, members, assignments, needs, manifests)
+    warnings += schema_warnings(components.values(), program) + unused_components(program)
     return Resolved(
         recipe=name or (recipe.name.text if recipe else "-".join(bound.values()) or "generic"),
         criteria=bound,
@@ -154,33 +154,24 @@ def _select_layers(program: Program, criteria: dict[str, str]) -> list[_Unit]:
     for layer in program.layers.values():
         if layer.when is not None and not holds(layer.when, criteria, program.dimensions):
             continue
-        unit = _Unit(layer.name.text, layer.kind.text, dimensions_named(layer.when), layer.name.span)
-        _expand(program, criteria, unit, layer.body, None, None)
+        unit = _Unit(layer.name.text, layer.kind.text, predicate_dimensions(layer.when), layer.name.span)
+        _expand(program, criteria, unit, program.body("layer", layer.name.text), None, None)
         units.append(unit)
     return units
-
-
-def _unmatched_dimensions(layers: list[_Unit], criteria: dict[str, str]) -> list[str]:
-    """Bound dimensions that no applied layer's `when` names: the library has nothing specific for
-    them (gb200 on gke, say), so the recipe compiles to the generic configuration for them."""
-    named = frozenset().union(*(layer.named for layer in layers))
-    unmatched = [f"{name}={value}" for name, value in criteria.items() if name not in named]
-    if not unmatched:
-        return []
-    return [f"{', '.join(unmatched)} matched no specific layer: the generic configuration applies for them"]
 
 
 def _expand(
     program: Program,
     criteria: dict[str, str],
     unit: _Unit,
-    body: Iterable[ast.Statement],
+    body: Iterable[Step],
     feature: str | None,
     rule: Span | None,
     active: tuple[str, ...] = (),
 ) -> None:
     """Inline enabled features into the unit, so they apply at the enabling layer's precedence."""
-    for statement in body:
+    for step in body:
+        statement = step.statement
         if isinstance(statement, (ast.Enable, ast.Rule)):
             if isinstance(statement, ast.Rule) and not holds(statement.when, criteria, program.dimensions):
                 continue
@@ -188,10 +179,9 @@ def _expand(
             for name in statement.features:
                 if name.text in active:  # a feature that (indirectly) enables itself adds nothing new
                     continue
-                enabled = program.features[name.text]
-                _expand(program, criteria, unit, enabled.body, name.text, enabled_at, (*active, name.text))
+                _expand(program, criteria, unit, program.body("feature", name.text), name.text, enabled_at, (*active, name.text))
             continue
-        unit.statements.append((statement, Origin(unit.name, unit.kind, statement.span, feature, rule)))
+        unit.steps.append((step, Origin(unit.name, unit.kind, statement.span, feature, rule)))
 
 
 def _bands(units: list[_Unit]) -> list[list[_Unit]]:
@@ -206,36 +196,50 @@ def _bands(units: list[_Unit]) -> list[list[_Unit]]:
 
 
 def _effects(unit: _Unit) -> _Effects:
-    effects = _Effects()
-    for statement, origin in unit.statements:
-        if isinstance(statement, ast.Use):
-            for name in statement.components:
-                effects.uses[name.text] = name.span
-                effects.drops.pop(name.text, None)
-        elif isinstance(statement, ast.Drop):
-            for name in statement.components:
-                effects.drops[name.text] = name.span
-                effects.uses.pop(name.text, None)
-        elif isinstance(statement, ast.Set):
-            component, *rest = statement.path.segments  # the grammar guarantees a key after it
-            for path, value, _ in leaves(tuple(rest), statement.value):
-                effects.assignments.append(Assignment(component, path, value, origin))
-        elif isinstance(statement, ast.ValuesBlock):
-            for path, value, _ in leaves((), statement.body):
-                if path:
-                    effects.assignments.append(Assignment(statement.component.text, path, value, origin))
-        elif isinstance(statement, ast.Needs):
-            for dependency in statement.dependencies:
-                effects.needs.append((statement.component.text, dependency.text, dependency.span))
-        elif isinstance(statement, ast.AddManifest):
-            effects.manifests.append((statement.component.text, statement.file))
-        elif isinstance(statement, ast.Require):
-            key = ".".join(statement.path.segments)  # Type.Subtype.Key, as the reference names them
-            constraint = Constraint(key, statement.op, to_python(statement.value), origin)
-            effects.requires.setdefault(key, []).append(constraint)
-        elif isinstance(statement, ast.Check):
-            effects.checks += [(statement.phase.text, name.text) for name in statement.names]
-    return effects
+    collector = _EffectsCollector()
+    for step, origin in unit.steps:
+        collector.step, collector.origin = step, origin
+        collector.walk(step.statement)
+    return collector.effects
+
+
+class _EffectsCollector(Visitor):
+    """Reads one statement at a time (with what loading resolved for it) into `effects`."""
+
+    def __init__(self) -> None:
+        self.effects = _Effects()
+        self.step: Step
+        self.origin: Origin
+
+    def visit_Use(self, node: ast.Use) -> None:
+        for name in node.components:
+            self.effects.uses[name.text] = name.span
+            self.effects.drops.pop(name.text, None)
+
+    def visit_Drop(self, node: ast.Drop) -> None:
+        for name in node.components:
+            self.effects.drops[name.text] = name.span
+            self.effects.uses.pop(name.text, None)
+
+    def visit_Set(self, node: ast.Set | ast.ValuesBlock) -> None:
+        self.effects.assignments += [Assignment(w.component, w.path, w.value, self.origin) for w in self.step.writes]
+
+    visit_ValuesBlock = visit_Set
+
+    def visit_Needs(self, node: ast.Needs) -> None:
+        self.effects.needs += [(node.component.text, dependency.text, dependency.span) for dependency in node.dependencies]
+
+    def visit_AddManifest(self, node: ast.AddManifest) -> None:
+        if self.step.manifest is not None:
+            self.effects.manifests.append((node.component.text, self.step.manifest))
+
+    def visit_Require(self, node: ast.Require) -> None:
+        measurement = ".".join(node.path.segments)  # Type.Subtype.Key, as the reference names them
+        constraint = Constraint(measurement, node.op, to_python(node.value), self.origin)
+        self.effects.requires.setdefault(measurement, []).append(constraint)
+
+    def visit_Check(self, node: ast.Check) -> None:
+        self.effects.checks += [(node.phase.text, name.text) for name in node.names]
 
 
 # ---- equal precedence must agree -----------------------------------------------------------------
@@ -296,11 +300,11 @@ def _compare(
     for component, span in ea.drops.items():
         if component in eb.uses:
             clash(f"component `{component}`", span, eb.uses[component], f"drops it; `{b.name}` uses it")
-    for key, constraints in ea.requires.items():
-        others = eb.requires.get(key)
+    for measurement, constraints in ea.requires.items():
+        others = eb.requires.get(measurement)
         if others is not None and [(c.operator, c.value) for c in constraints] != [(c.operator, c.value) for c in others]:
             clash(
-                f"constraint `{key}`",
+                f"constraint `{measurement}`",
                 constraints[0].origin.span,
                 others[0].origin.span,
                 f"{constraints[0].operator} {_show(constraints[0].value)}; `{b.name}`: {others[0].operator} {_show(others[0].value)}",
@@ -337,20 +341,17 @@ def _resolve_components(
     members: dict[str, Span | None],
     assignments: list[Assignment],
     needs: dict[str, dict[str, Span]],
-    added: dict[str, list[ast.Literal]],
+    added: dict[str, list[ManifestFile]],
 ) -> dict[str, ResolvedComponent]:
     trees = {name: ValueTree() for name in members}
     for name in sorted(members):
-        definition = program.components[name]
-        if definition.values is not None:
-            for path, value, span in leaves((), definition.values):
-                if path:
-                    trees[name].apply(Assignment(name, path, value, Origin(f"component {name}", "component", span)))
+        for write in program.component_defs[name].defaults:
+            trees[name].apply(Assignment(name, write.path, write.value, Origin(f"component {name}", "component", write.value_span)))
     for assignment in assignments:
         if assignment.component in trees:
             trees[assignment.component].apply(assignment)
     components: dict[str, ResolvedComponent] = {}
-    empty = diag.Collector()
+    problems = diag.Collector()
     for name in sorted(members):
         definition = program.components[name]
         declared = {n.text: n.span for n in definition.needs}
@@ -362,25 +363,26 @@ def _resolve_components(
             values=trees[name].values,
             history=trees[name].history,
             needs={**declared, **{d: s for d, s in needs.get(name, {}).items() if d not in declared}},
-            manifests=_manifests(program, name, [*definition.manifests, *added.get(name, ())]),
+            manifests=_manifests([*program.component_defs[name].manifests, *added.get(name, ())], problems),
         )
         if components[name].kind == "manifests" and not components[name].manifests:
-            empty.add(
+            problems.add(
                 "E0306",
                 f"component `{name}` is `kind manifests` but has no manifest in this recipe",
                 definition.name.span,
                 notes=("neither the component nor a layer that applies names a manifest for it",),
                 help=f'add `manifest "file.yaml"` to the component, or `manifest {name} "file.yaml"` to a layer',
             )
-    empty.raise_if_any(program.sources)
+    problems.raise_if_any(program.sources)
     return components
 
 
-def _manifests(program: Program, component: str, files: list[ast.Literal]) -> list[Manifest]:
+def _manifests(files: list[ManifestFile], problems: diag.Collector) -> list[Manifest]:
     """The component's own manifests, then those layers added (lowest precedence first); a file
     named twice is applied once."""
     read: dict[str, Manifest] = {}
     for file in files:
-        manifest = Manifest(*read_manifest(program, component, file))
-        read.setdefault(manifest.name, manifest)
+        if file.error is not None and file.name not in read:
+            problems.diagnostics.append(file.error)
+        read.setdefault(file.name, Manifest(file.name, file.text))
     return list(read.values())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from aicrc import diagnostics as diag
 from aicrc.compiler.evaluate.values import Contribution, Origin, Path
 from aicrc.compiler.syntax import ast
 from aicrc.records import Record
@@ -57,4 +58,4 @@ class Resolved:
     dropped: dict[str, Span | None]  # components removed by `drop`, for "still needed" errors
     constraints: list[Constraint]
     checks: dict[str, list[str]]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[diag.Diagnostic] = field(default_factory=list)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aicrc.compiler.load.loader import DimensionDef
+from aicrc.compiler.load.program import DimensionDef
 from aicrc.compiler.syntax import ast
 
 
@@ -23,14 +23,3 @@ def holds(predicate: ast.Predicate, criteria: Mapping[str, str], dimensions: Map
         return actual in allowed
     matches = actual in dimension.expand(predicate.value.text)
     return matches if predicate.op == "==" else not matches
-
-
-def dimensions_named(predicate: ast.Predicate | None) -> frozenset[str]:
-    """The dimensions a predicate mentions: a layer's specificity is how many there are."""
-    if predicate is None:
-        return frozenset()
-    if isinstance(predicate, (ast.And, ast.Or)):
-        return frozenset().union(*(dimensions_named(item) for item in predicate.items))
-    if isinstance(predicate, ast.Not):
-        return dimensions_named(predicate.item)
-    return frozenset({predicate.dimension.text})

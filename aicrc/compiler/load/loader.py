@@ -1,142 +1,63 @@
-"""Stage 2, load: files -> Program.
+"""Stage 2, load: files -> a checked, resolved Program.
 
 A program is the standard library, then each private overlay directory (`--overlay DIR`, then
 `AICRC_PATH`), then the recipe file and whatever it imports. Library and overlay folders are
 loaded whole (a partner's overlay extends the library without anyone importing it); `import`
 pulls in further files, searched in the same order, or relative to the importing file when the
-path starts with `./` or `../`.
+path starts with `./` or `../`. Once the files are parsed and indexed, the names they use are
+checked and what they refer to is resolved (see `program.py`): only the new files each time, so
+adding a recipe to a loaded library costs the recipe alone.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.load.files import SUFFIX, find_sources, read_source
+from aicrc.compiler.load.program import DimensionDef, Program, SearchRoot
+from aicrc.compiler.load.references import check_references
+from aicrc.compiler.load.resolve import resolve
 from aicrc.compiler.syntax import ast
-from aicrc.compiler.syntax.parser import check_size, parse
-from aicrc.records import Record
+from aicrc.compiler.syntax.parser import parse
 from aicrc.resources import stdlib_dir
 from aicrc.source import SourceFile, Span
 
-SUFFIX = ".aicr"
+__all__ = [
+    "Program",
+    "SearchRoot",
+    "add_files",
+    "add_recipe_file",
+    "add_recipe_source",
+    "default_roots",
+    "find_sources",
+    "load_library",
+    "read_source",
+]
 
-
-class SearchRoot(Record):
-    """A folder that imports are resolved against, and the prefix its files are shown with."""
-
-    label: str
-    directory: Path
-
-    def display(self, path: Path) -> str:
-        return f"{self.label}/{path.relative_to(self.directory).as_posix()}"
-
-
-class DimensionDef(Record):
-    """A dimension after every `extend dimension` from overlays has been folded in."""
-
-    name: str
-    declaration: ast.Dimension
-    values: dict[str, ast.Name]
-    families: dict[str, ast.Family]
-    aliases: dict[str, ast.Alias]
-    defaults: tuple[ast.Default, ...]
-
-    def expand(self, name: str) -> frozenset[str]:
-        """The concrete values a name in a predicate stands for (a family, an alias, or itself)."""
-        if name in self.families:
-            return frozenset(m.text for m in self.families[name].members)
-        if name in self.aliases:
-            return frozenset({self.aliases[name].target.text})
-        return frozenset({name})
-
-    def known_names(self) -> set[str]:
-        return set(self.values) | set(self.families) | set(self.aliases)
-
-
-@dataclass
-class Program:
-    """Every definition visible to a compilation, indexed by name, with the files they came from."""
-
-    roots: tuple[SearchRoot, ...]
-    sources: dict[str, SourceFile] = field(default_factory=dict)
-    modules: dict[str, ast.Module] = field(default_factory=dict)
-    dimensions: dict[str, DimensionDef] = field(default_factory=dict)
-    components: dict[str, ast.Component] = field(default_factory=dict)
-    features: dict[str, ast.Feature] = field(default_factory=dict)
-    layers: dict[str, ast.Layer] = field(default_factory=dict)
-    recipes: dict[str, ast.Recipe] = field(default_factory=dict)
-    resolved_paths: dict[Path, str] = field(default_factory=dict)  # file on disk -> display name, loaded once
-    references_checked: bool = False  # set by evaluation, which checks names once per program
-
-    def copy(self) -> Program:
-        return replace(
-            self,
-            references_checked=False,
-            sources=dict(self.sources),
-            modules=dict(self.modules),
-            dimensions=dict(self.dimensions),
-            components=dict(self.components),
-            features=dict(self.features),
-            layers=dict(self.layers),
-            recipes=dict(self.recipes),
-            resolved_paths=dict(self.resolved_paths),
-        )
-
-
-# ---- reading files -------------------------------------------------------------------------------
-
-
-def find_sources(paths: Sequence[str]) -> list[tuple[Path, str]]:
-    """The `.aicr` files named on a command line: files as given, folders searched recursively
-    (sorted). Each comes with the name to show for it."""
-    found: list[tuple[Path, str]] = []
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            found += [(file, file.as_posix()) for file in sorted(path.rglob("*.aicr"))]
-        else:
-            found.append((path, given))
-    return found
-
-
-def read_source(path: Path, display: str) -> SourceFile:
-    """Read a file as UTF-8, turning every way that can fail into a diagnostic."""
-    try:
-        if path.is_dir():
-            raise diag.error("E0104", f"{display} is a directory, not a recipe file")
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise diag.error("E0104", f"no such file: {display}", help="check the path; recipes end in .aicr") from None
-    except OSError as failure:
-        raise diag.error("E0104", f"cannot read {display}: {failure.strerror}") from None
-    check_size(display, len(data))
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as failure:
-        line = data.count(b"\n", 0, failure.start) + 1
-        col = failure.start - (data.rfind(b"\n", 0, failure.start) + 1) + 1
-        raise diag.error(
-            "E0103",
-            f"{display} is not UTF-8 text (byte 0x{data[failure.start]:02x} at offset {failure.start})",
-            Span(display, line, col, line, col + 1),
-            help="save the file as UTF-8",
-        ) from None
-    return SourceFile(display, text.removeprefix("\ufeff"), path)
+# The label library files are shown with: `<stdlib>/layers/eks.aicr` names the file inside the
+# installed library wherever the user stands, and cannot be mistaken for a relative path.
+STDLIB_LABEL = "<stdlib>"
 
 
 # ---- building a program --------------------------------------------------------------------------
 
 
 def default_roots(overlays: Sequence[str | os.PathLike[str]] = (), *, use_env: bool = True) -> tuple[SearchRoot, ...]:
-    roots = [SearchRoot("stdlib", stdlib_dir())]
+    roots = [SearchRoot(STDLIB_LABEL, stdlib_dir())]
     extra = [os.fspath(o) for o in overlays]
     if use_env and os.environ.get("AICRC_PATH"):
         extra += [p for p in os.environ["AICRC_PATH"].split(os.pathsep) if p]
     for entry in extra:
         directory = Path(entry)
+        if directory.is_file():
+            raise diag.error(
+                "E0104",
+                f"overlay {entry} is a file; overlays are directories",
+                help=f"name the folder that holds it: --overlay {os.path.dirname(entry) or '.'}",
+            )
         if not directory.is_dir():
             raise diag.error("E0104", f"overlay directory not found: {entry}", help="--overlay and AICRC_PATH name folders of .aicr files")
         roots.append(SearchRoot(os.path.normpath(entry), directory))
@@ -199,6 +120,11 @@ class _Loader:
 
     def _finish(self) -> None:
         self._index(self.new_modules)
+        # names are checked once the definitions are indexed, and resolved once they are known good
+        if not self.problems.diagnostics:
+            check_references(self.program, self.new_modules, self.problems)
+        if not self.problems.diagnostics:
+            resolve(self.program, self.new_modules, self.problems)
         self.problems.raise_if_any(self.program.sources)
 
     # -- files and imports --
@@ -309,12 +235,18 @@ class _Loader:
             program.dimensions[base.name] = _extend(base, extension)
 
     def _duplicate(self, kind: str, name: ast.Name, first: ast.Name) -> None:
+        if kind == "dimension":
+            hint = f"to add values, families or aliases to it from an overlay, write `extend dimension {name.text} {{ ... }}`"
+        elif kind == "component":
+            hint = f"rename one of them, or change `{name.text}` from a layer (`values {name.text} {{ ... }}`) instead of redefining it"
+        else:
+            hint = f"rename one of them: {kind} names are global across the library, overlays and recipe"
         self.problems.add(
             "E0203",
             f"{kind} `{name.text}` is defined twice",
             name.span,
             labels=(diag.Label(first.span, "first defined here"),),
-            help=f"rename one of them, or change the existing {kind} from a layer instead of redefining it",
+            help=hint,
         )
 
 
@@ -344,20 +276,3 @@ def _extend(base: DimensionDef, extension: ast.Dimension) -> DimensionDef:
         {**base.aliases, **{a.name.text: a for a in extension.aliases}},
         base.defaults + extension.defaults,
     )
-
-
-def read_manifest(program: Program, component: str, manifest: ast.Literal) -> tuple[str, str]:
-    """(display name, text) of a manifest file named relative to the file that names it."""
-    owner = program.sources[manifest.span.file]
-    if owner.path is None:
-        raise diag.error("E0306", "a recipe given as text cannot name manifest files", manifest.span)
-    relative = str(manifest.value)
-    path = owner.path.parent / relative
-    base = owner.display.rsplit("/", 1)[0] if "/" in owner.display else "."
-    display = os.path.normpath(f"{base}/{relative}").replace(os.sep, "/")
-    try:
-        source = read_source(path, display)
-    except diag.AicrcError as failure:
-        first = failure.diagnostics[0]
-        raise diag.error("E0306", f"manifest of component `{component}`: {first.message}", manifest.span) from None
-    return display, source.text

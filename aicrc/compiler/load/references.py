@@ -1,7 +1,8 @@
 """Every name in the program must refer to something: components, features, dimensions, values.
 
-Checked over the whole program, selected or not, so a typo in a layer that today's recipe does not
-use still fails the build instead of waiting for the one recipe that would select it.
+Checked over every declaration of the files just loaded, selected or not, so a typo in a layer that
+today's recipe does not use still fails the build instead of waiting for the one recipe that would
+select it.
 """
 
 from __future__ import annotations
@@ -9,66 +10,164 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aicrc import diagnostics as diag
-from aicrc.compiler.load.loader import Program
+from aicrc.compiler.load.program import Program
 from aicrc.compiler.syntax import ast
+from aicrc.compiler.syntax.walk import Visitor
+from aicrc.source import Span
 from aicrc.vocabulary import CHECK_PHASES, COMPONENT_KINDS, LAYER_KINDS
 
 
-def check_references(program: Program) -> None:
-    problems = diag.Collector()
-    _Checker(program, problems).run()
-    problems.raise_if_any(program.sources)
+def check_references(program: Program, modules: Iterable[ast.Module], problems: diag.Collector) -> None:
+    """Add a diagnostic to `problems` for every unknown name in `modules`."""
+    checker = _Checker(program, problems)
+    for module in modules:
+        checker.walk_all(module.items)
 
 
-class _Checker:
+
+class _Checker(Visitor):
     def __init__(self, program: Program, problems: diag.Collector) -> None:
         self.program = program
         self.problems = problems
 
-    def run(self) -> None:
-        program = self.program
-        for dimension in program.dimensions.values():
-            known = set(dimension.values)
-            members = [m for f in dimension.families.values() for m in f.members]
-            members += [a.target for a in dimension.aliases.values()]
-            for name in members:
-                self._value(dimension.name, name, known)
-            for default in dimension.defaults:
-                self._value(dimension.name, default.value, known)
-                if default.when is not None:
-                    self.predicate(default.when)
-        for component in program.components.values():
-            self._component(component)
-        for feature in program.features.values():
-            self.body(feature.body)
-        for layer in program.layers.values():
-            if layer.kind.text not in LAYER_KINDS:
-                self.problems.add(
-                    "E0305",
-                    f"unknown layer kind `{layer.kind.text}`",
-                    layer.kind.span,
-                    notes=(f"layer kinds, lowest precedence first: {', '.join(LAYER_KINDS)}",),
-                    help=diag.did_you_mean(layer.kind.text, LAYER_KINDS),
-                )
-            if layer.when is not None:
-                self.predicate(layer.when)
-            self.body(layer.body)
-        for recipe in program.recipes.values():
-            self.body(recipe.body)
+    # -- declarations --
+    def visit_Import(self, node: ast.Import) -> None:
+        pass  # resolved by the loader
 
-    # -- helpers --
-    def component(self, name: ast.Name) -> None:
-        if name.text not in self.program.components:
+    def visit_Dimension(self, node: ast.Dimension) -> None:
+        dimension = self.program.dimensions.get(node.name.text)
+        if dimension is None:
+            return  # an `extend` of a dimension that does not exist: reported by the loader
+        known = set(dimension.values)
+        for family in node.families:
+            for member in family.members:
+                self._value(dimension.name, member, known)
+        for alias in node.aliases:
+            self._value(dimension.name, alias.target, known)
+        for default in node.defaults:
+            self._value(dimension.name, default.value, known)
+            if default.when is not None:
+                self.walk(default.when)
+
+    def visit_Component(self, node: ast.Component) -> None:
+        kind = node.kind.text if node.kind else "helm"
+        if kind not in COMPONENT_KINDS:
+            self.problems.add(
+                "E0306",
+                f"unknown component kind `{kind}`",
+                node.kind.span if node.kind else node.name.span,
+                help="a component is `kind helm` (the default) or `kind manifests`",
+            )
+        elif kind == "helm" and node.chart is None:
+            self.problems.add(
+                "E0306",
+                f"component `{node.name.text}` has no chart",
+                node.name.span,
+                help='add `chart NAME from "REPOSITORY" version "VERSION"`, or `kind manifests` for a manifests-only component',
+            )
+        elif kind == "manifests" and node.chart is not None:
+            self.problems.add(
+                "E0306",
+                f"component `{node.name.text}` is `kind manifests` but names a chart",
+                node.chart.span,
+                help="remove the chart, or make the component `kind helm`",
+            )
+        if node.namespace is None:
+            self.problems.add(
+                "E0306",
+                f"component `{node.name.text}` has no namespace",
+                node.name.span,
+                help="add `namespace NAME`: the namespace its chart or manifests install into",
+            )
+        self._components(node.needs)
+
+    def visit_Layer(self, node: ast.Layer) -> None:
+        if node.kind.text not in LAYER_KINDS:
+            self.problems.add(
+                "E0305",
+                f"unknown layer kind `{node.kind.text}`",
+                node.kind.span,
+                notes=(f"layer kinds, lowest precedence first: {', '.join(LAYER_KINDS)}",),
+                help=diag.did_you_mean(node.kind.text, LAYER_KINDS),
+            )
+        if node.when is not None:
+            self.walk(node.when)
+        self.walk_all(node.body)
+
+    def visit_Recipe(self, node: ast.Recipe) -> None:
+        self.walk_all(node.body)  # bindings are checked when the recipe is compiled, with the other criteria
+
+    # -- statements --
+    def visit_Use(self, node: ast.Use) -> None:
+        self._components(node.components)
+
+    def visit_Drop(self, node: ast.Drop) -> None:
+        self._components(node.components)
+
+    def visit_Set(self, node: ast.Set) -> None:
+        first = node.path.segments[0]
+        if first not in self.program.components:
+            span = node.path.span
             self.problems.add(
                 "E0301",
-                f"unknown component `{name.text}`",
-                name.span,
-                help=diag.did_you_mean(name.text, self.program.components),
+                f"unknown component `{first}`",
+                Span(span.file, span.line, span.col, span.line, span.col + len(first)),
+                notes=("a `set` path starts with the component it configures",),
+                help=diag.did_you_mean(first, self.program.components),
             )
 
-    def components(self, names: Iterable[ast.Name]) -> None:
-        for name in names:
-            self.component(name)
+    def visit_ValuesBlock(self, node: ast.ValuesBlock) -> None:
+        self._component(node.component)
+
+    def visit_AddManifest(self, node: ast.AddManifest) -> None:
+        self._component(node.component)
+
+    def visit_Needs(self, node: ast.Needs) -> None:
+        self._component(node.component)
+        self._components(node.dependencies)
+
+    def visit_Enable(self, node: ast.Enable) -> None:
+        self._features(node.features)
+
+    def visit_Rule(self, node: ast.Rule) -> None:
+        self.walk(node.when)
+        self._features(node.features)
+
+    def visit_Require(self, node: ast.Require) -> None:
+        pass  # measurement names belong to the cluster, not to the program
+
+    def visit_Check(self, node: ast.Check) -> None:
+        if node.phase.text not in CHECK_PHASES:
+            self.problems.add(
+                "E0307",
+                f"unknown check phase `{node.phase.text}`",
+                node.phase.span,
+                notes=(f"phases: {', '.join(CHECK_PHASES)}",),
+                help=diag.did_you_mean(node.phase.text, CHECK_PHASES),
+            )
+
+    # -- predicates --
+    def visit_Compare(self, node: ast.Compare) -> None:
+        self._predicate_values(node.dimension, (node.value,))
+
+    def visit_In(self, node: ast.In) -> None:
+        self._predicate_values(node.dimension, node.values)
+
+    # -- helpers --
+    def _predicate_values(self, name: ast.Name, values: tuple[ast.Name, ...]) -> None:
+        dimension = self.program.dimensions.get(name.text)
+        if dimension is None:
+            self.problems.add(
+                "E0303",
+                f"unknown dimension `{name.text}`",
+                name.span,
+                notes=(f"dimensions: {diag.one_of(self.program.dimensions)}",),
+                help=diag.did_you_mean(name.text, self.program.dimensions),
+            )
+            return
+        known = dimension.known_names()
+        for value in values:
+            self._value(dimension.name, value, known)
 
     def _value(self, dimension: str, name: ast.Name, known: set[str]) -> None:
         if name.text not in known:
@@ -80,102 +179,17 @@ class _Checker:
                 help=diag.did_you_mean(name.text, known),
             )
 
-    def _component(self, component: ast.Component) -> None:
-        kind = component.kind.text if component.kind else "helm"
-        if kind not in COMPONENT_KINDS:
-            self.problems.add(
-                "E0306",
-                f"unknown component kind `{kind}`",
-                component.kind.span,  # type: ignore[union-attr]
-                help="a component is `kind helm` (the default) or `kind manifests`",
-            )
-        elif kind == "helm" and component.chart is None:
-            self.problems.add(
-                "E0306",
-                f"component `{component.name.text}` has no chart",
-                component.name.span,
-                help='add `chart NAME from "REPOSITORY" version "VERSION"`, or `kind manifests` for a manifests-only component',
-            )
-        elif kind == "manifests" and component.chart is not None:
-            self.problems.add(
-                "E0306",
-                f"component `{component.name.text}` is `kind manifests` but names a chart",
-                component.chart.span,
-                help="remove the chart, or make the component `kind helm`",
-            )
-        if component.namespace is None:
-            self.problems.add(
-                "E0306",
-                f"component `{component.name.text}` has no namespace",
-                component.name.span,
-                help="add `namespace NAME`: the namespace its chart or manifests install into",
-            )
-        self.components(component.needs)
+    def _component(self, name: ast.Name) -> None:
+        if name.text not in self.program.components:
+            help = diag.did_you_mean(name.text, self.program.components)
+            self.problems.add("E0301", f"unknown component `{name.text}`", name.span, help=help)
 
-    def body(self, statements: Iterable[ast.Statement]) -> None:
-        for statement in statements:
-            if isinstance(statement, (ast.Use, ast.Drop)):
-                self.components(statement.components)
-            elif isinstance(statement, ast.Set):
-                first = statement.path.segments[0]
-                if first not in self.program.components:
-                    span = statement.path.span
-                    head = type(span)(span.file, span.line, span.col, span.line, span.col + len(first))
-                    self.problems.add(
-                        "E0301",
-                        f"unknown component `{first}`",
-                        head,
-                        notes=("a `set` path starts with the component it configures",),
-                        help=diag.did_you_mean(first, self.program.components),
-                    )
-            elif isinstance(statement, (ast.ValuesBlock, ast.AddManifest)):
-                self.component(statement.component)
-            elif isinstance(statement, ast.Needs):
-                self.component(statement.component)
-                self.components(statement.dependencies)
-            elif isinstance(statement, ast.Enable):
-                self.features(statement.features)
-            elif isinstance(statement, ast.Rule):
-                self.predicate(statement.when)
-                self.features(statement.features)
-            elif isinstance(statement, ast.Check) and statement.phase.text not in CHECK_PHASES:
-                self.problems.add(
-                    "E0307",
-                    f"unknown check phase `{statement.phase.text}`",
-                    statement.phase.span,
-                    notes=(f"phases: {', '.join(CHECK_PHASES)}",),
-                    help=diag.did_you_mean(statement.phase.text, CHECK_PHASES),
-                )
+    def _components(self, names: Iterable[ast.Name]) -> None:
+        for name in names:
+            self._component(name)
 
-    def features(self, names: Iterable[ast.Name]) -> None:
+    def _features(self, names: Iterable[ast.Name]) -> None:
         for name in names:
             if name.text not in self.program.features:
-                self.problems.add(
-                    "E0302",
-                    f"unknown feature `{name.text}`",
-                    name.span,
-                    help=diag.did_you_mean(name.text, self.program.features),
-                )
-
-    def predicate(self, predicate: ast.Predicate) -> None:
-        if isinstance(predicate, (ast.And, ast.Or)):
-            for item in predicate.items:
-                self.predicate(item)
-            return
-        if isinstance(predicate, ast.Not):
-            self.predicate(predicate.item)
-            return
-        dimension = self.program.dimensions.get(predicate.dimension.text)
-        if dimension is None:
-            self.problems.add(
-                "E0303",
-                f"unknown dimension `{predicate.dimension.text}`",
-                predicate.dimension.span,
-                notes=(f"dimensions: {diag.one_of(self.program.dimensions)}",),
-                help=diag.did_you_mean(predicate.dimension.text, self.program.dimensions),
-            )
-            return
-        values = (predicate.value,) if isinstance(predicate, ast.Compare) else predicate.values
-        known = dimension.known_names()
-        for value in values:
-            self._value(dimension.name, value, known)
+                help = diag.did_you_mean(name.text, self.program.features)
+                self.problems.add("E0302", f"unknown feature `{name.text}`", name.span, help=help)

@@ -2,8 +2,9 @@
 
 Findings are `Diagnostic`s of severity `warning`, so they render like compile errors. The rules
 live in `rules` (the language: values set twice, unused features, unselectable or duplicate
-layers, unpinned charts, `latest` images), `schemas` (value paths against a component's values
-schema) and `manifests` (removed Kubernetes APIs, `latest` images in extra manifests).
+layers, unpinned charts, `latest` images), the compiler's values-schema checks
+(`aicrc.compiler.evaluate.schemas`) and `manifests` (removed Kubernetes APIs, `latest` images in
+extra manifests).
 """
 
 from __future__ import annotations
@@ -19,4 +20,5 @@ CODES: dict[str, tuple[str, str]] = {
     "L0107": ("unknown-value-path", "a value path the component's values schema does not have"),
     "L0108": ("value-type", "a value the component's values schema does not allow"),
     "L0109": ("removed-api", "a manifest using a Kubernetes API version that has been removed"),
+    "L0110": ("manifest-not-yaml", "a manifest that is not valid YAML (an error where a recipe installs it)"),
 }

@@ -9,10 +9,10 @@ from typing import Any
 
 from aicrc import diagnostics as diag
 from aicrc.compiler.evaluate.criteria import apply_defaults
-from aicrc.compiler.evaluate.predicates import dimensions_named, holds
-from aicrc.compiler.evaluate.values import to_python
-from aicrc.compiler.load.loader import Program
+from aicrc.compiler.evaluate.predicates import holds
+from aicrc.compiler.load.program import Program, Step, ValueWrite
 from aicrc.compiler.syntax import ast
+from aicrc.compiler.syntax.walk import Visitor, predicate_dimensions
 from aicrc.records import Record
 from aicrc.source import Span
 
@@ -20,54 +20,23 @@ from aicrc.source import Span
 _PINNED = re.compile(r"v?\d+(\.\d+)*([-+][0-9A-Za-z.-]+)?")
 
 
-class Write(Record):
-    """One value a statement writes: `component`, the path below it, the value, and where the
-    key and the value are written."""
-
-    component: str
-    path: tuple[str, ...]
-    value: Any
-    key: Span
-    value_span: Span
-
-
-def writes(statement: ast.Statement) -> Iterator[Write]:
-    if isinstance(statement, ast.Set):
-        component, *rest = statement.path.segments
-        yield from _flatten(component, tuple(rest), statement.value, statement.path.span)
-    elif isinstance(statement, ast.ValuesBlock):
-        yield from component_writes(statement.component.text, statement.body)
-
-
-def component_writes(component: str, body: ast.MapValue) -> Iterator[Write]:
-    for entry in body.entries:
-        yield from _flatten(component, entry.path.segments, entry.value, entry.path.span)
-
-
-def _flatten(component: str, path: tuple[str, ...], value: ast.Value, key: Span) -> Iterator[Write]:
-    if isinstance(value, ast.MapValue) and value.entries:
-        for entry in value.entries:
-            yield from _flatten(component, path + entry.path.segments, entry.value, entry.path.span)
-    else:
-        yield Write(component, path, to_python(value), key, value.span)
-
-
 class Body(Record):
     """A list of statements that belongs to one declaration, for the rules that read statements."""
 
     owner: str  # `layer eks`, `recipe r`, `component gpu-operator`
-    statements: tuple[ast.Statement, ...]
-    writes: tuple[Write, ...]
+    steps: tuple[Step, ...]
+    writes: tuple[ValueWrite, ...]
 
 
-def bodies(module: ast.Module) -> Iterator[Body]:
+def bodies(program: Program, module: ast.Module) -> Iterator[Body]:
+    """The bodies of a module's declarations, as the loader resolved them."""
     for item in module.items:
         if isinstance(item, (ast.Layer, ast.Feature, ast.Recipe)):
             kind = type(item).__name__.lower()
-            found = tuple(w for s in item.body for w in writes(s))
-            yield Body(f"{kind} `{item.name.text}`", item.body, found)
-        elif isinstance(item, ast.Component) and item.values is not None:
-            yield Body(f"component `{item.name.text}`", (), tuple(component_writes(item.name.text, item.values)))
+            steps = program.bodies.get((kind, item.name.text), ())
+            yield Body(f"{kind} `{item.name.text}`", steps, tuple(w for step in steps for w in step.writes))
+        elif isinstance(item, ast.Component) and item.name.text in program.component_defs:
+            yield Body(f"component `{item.name.text}`", (), program.component_defs[item.name.text].defaults)
 
 
 def _finding(code: str, message: str, span: Span | None, **extra: Any) -> diag.Diagnostic:
@@ -80,7 +49,7 @@ def _finding(code: str, message: str, span: Span | None, **extra: Any) -> diag.D
 def set_twice(body: Body) -> Iterator[diag.Diagnostic]:
     """The same value (or a value and a key inside it) written twice by one declaration: only the
     last counts, so the first is dead or a mistake."""
-    seen: list[Write] = []
+    seen: list[ValueWrite] = []
     for write in body.writes:
         earlier = next((w for w in seen if w.component == write.component and _overlap(w.path, write.path)), None)
         if earlier is not None:
@@ -105,13 +74,26 @@ def _overlap(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 
 def enabled_features(modules: Iterable[ast.Module]) -> set[str]:
-    enabled: set[str] = set()
+    """Every feature some `enable` or `when ... enable` names, anywhere in the modules."""
+    collector = _EnabledFeatures()
     for module in modules:
-        for item in module.items:
-            for statement in getattr(item, "body", ()):
-                if isinstance(statement, (ast.Enable, ast.Rule)):
-                    enabled.update(name.text for name in statement.features)
-    return enabled
+        collector.walk_all(module.items)
+    return collector.enabled
+
+
+class _EnabledFeatures(Visitor):
+    def __init__(self) -> None:
+        self.enabled: set[str] = set()
+
+    def visit_Enable(self, node: ast.Enable | ast.Rule) -> None:
+        self.enabled.update(name.text for name in node.features)
+
+    visit_Rule = visit_Enable
+
+    def visit_Component(self, node: ast.Component) -> None:
+        pass  # nothing in a component enables a feature: skip its values
+
+    visit_Dimension = visit_Component
 
 
 def unused_feature(feature: ast.Feature, enabled: set[str]) -> Iterator[diag.Diagnostic]:
@@ -130,7 +112,7 @@ def unused_feature(feature: ast.Feature, enabled: set[str]) -> Iterator[diag.Dia
 def never_selected(layer: ast.Layer, program: Program) -> Iterator[diag.Diagnostic]:
     if layer.when is None:
         return
-    named = _with_default_inputs(dimensions_named(layer.when), program)
+    named = _with_default_inputs(predicate_dimensions(layer.when), program)
     dimensions = [program.dimensions[name] for name in sorted(named) if name in program.dimensions]
     for combination in itertools.product(*([None, *d.values] for d in dimensions)):
         criteria = {d.name: value for d, value in zip(dimensions, combination, strict=True) if value is not None}
@@ -153,7 +135,7 @@ def _with_default_inputs(names: frozenset[str], program: Program) -> set[str]:
     while todo:
         dimension = program.dimensions.get(todo.pop())
         for default in dimension.defaults if dimension else ():
-            for name in dimensions_named(default.when) - closure:
+            for name in predicate_dimensions(default.when) - closure:
                 closure.add(name)
                 todo.append(name)
     return closure
@@ -173,11 +155,18 @@ def predicate_key(predicate: ast.Predicate | None) -> Any:
 
 
 def duplicate_layers(layers: Iterable[ast.Layer], interest: set[str]) -> Iterator[diag.Diagnostic]:
-    first: dict[Any, ast.Layer] = {}
+    """Reported at each checked layer that has a twin, pointing at the twin: within the checked
+    files once per pair (at the later layer), and against the library whichever sorts first."""
+    twins: dict[Any, list[ast.Layer]] = {}
     for layer in sorted(layers, key=lambda item: (item.span.file, item.span.line)):
-        key = (layer.kind.text, predicate_key(layer.when))
-        if key in first and layer.span.file in interest:
-            other = first[key]
+        twins.setdefault((layer.kind.text, predicate_key(layer.when)), []).append(layer)
+    for group in twins.values():
+        for index, layer in enumerate(group):
+            if len(group) < 2 or layer.span.file not in interest:
+                continue
+            if index == 0 and any(other.span.file in interest for other in group[1:]):
+                continue  # the pair is reported at the later layer
+            other = group[0] if index > 0 else group[1]
             yield _finding(
                 "L0104",
                 f"layers `{other.name.text}` and `{layer.name.text}` are both `{layer.kind.text}` layers with the same `when`",
@@ -186,7 +175,6 @@ def duplicate_layers(layers: Iterable[ast.Layer], interest: set[str]) -> Iterato
                 notes=("they always apply together at equal precedence, so any value they both set must agree",),
                 help="merge them into one layer",
             )
-        first.setdefault(key, layer)
 
 
 # ---- L0105, L0106 ---------------------------------------------------------------------------------
@@ -210,7 +198,7 @@ _TAG_KEYS = re.compile(r"(tag|.*Tag)")
 _IMAGE_KEYS = ("image", "repository")
 
 
-def latest_image_value(write: Write) -> Iterator[diag.Diagnostic]:
+def latest_image_value(write: ValueWrite) -> Iterator[diag.Diagnostic]:
     """`tag = "latest"`, or an image reference ending in `:latest`, in Helm values."""
     if not write.path or not isinstance(write.value, str):
         return

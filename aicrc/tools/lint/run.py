@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.evaluate.schemas import check_value
 from aicrc.compiler.load import loader
-from aicrc.compiler.load.references import check_references
+from aicrc.compiler.load.program import ManifestFile
 from aicrc.compiler.syntax import ast
 from aicrc.compiler.syntax.parser import parse
 from aicrc.source import SourceFile
-from aicrc.tools.lint import manifests, rules, schemas
+from aicrc.tools.lint import manifests, rules
 
 
 @dataclass
@@ -38,15 +40,10 @@ def check_paths(paths: Sequence[str], overlays: Sequence[str] = (), *, use_env: 
     try:
         roots = loader.default_roots(overlays, use_env=use_env)
         library = loader.load_library(roots)
-        # A checkout's `stdlib/` checked with an installed aicrc: its files stand in for the
-        # installed library's files of the same name, rather than clashing with them.
-        by_name = {display: path for path, display in library.resolved_paths.items()}
-        stand_ins = {
-            by_name[d]: p.read_text(encoding="utf-8") for p, d in files if d in by_name and p.resolve() not in library.resolved_paths
-        }
+        stand_ins = _stand_ins(library, files)
         if stand_ins:
-            library = loader.load_library(roots, texts=stand_ins)
-            files = [(by_name.get(d, p), d) for p, d in files]
+            library = loader.load_library(roots, texts={known: given.read_text(encoding="utf-8") for given, known in stand_ins.items()})
+            files = [(stand_ins.get(path, path), display) for path, display in files]
     except (diag.AicrcError, OSError, UnicodeDecodeError) as failure:
         report.fail(failure if isinstance(failure, diag.AicrcError) else diag.error("E0104", f"cannot read input: {failure}"))
         return report
@@ -69,7 +66,6 @@ def check_paths(paths: Sequence[str], overlays: Sequence[str] = (), *, use_env: 
     try:
         if overlay_files:
             program = loader.add_files(library, overlay_files)
-        check_references(program)
     except diag.AicrcError as failure:
         report.fail(failure)
         return report
@@ -86,7 +82,7 @@ def check_paths(paths: Sequence[str], overlays: Sequence[str] = (), *, use_env: 
     report.findings += lint(program, interest, enabled, report.sources)
     for compilation in recipes:
         report.findings += lint(compilation.program, [compilation.recipe_file], enabled, report.sources)  # type: ignore[list-item]
-    report.checked = [*interest, *(c.recipe_file for c in recipes)]  # type: ignore[misc]
+    report.checked = [*interest, *(c.recipe_file for c in recipes)]  # type: ignore[list-item]
     report.sources.update(program.sources)
     for compilation in recipes:
         report.sources.update(compilation.sources)
@@ -94,37 +90,59 @@ def check_paths(paths: Sequence[str], overlays: Sequence[str] = (), *, use_env: 
     return report
 
 
+def _stand_ins(library: loader.Program, files: Sequence[tuple[Path, str]]) -> dict[Path, Path]:
+    """The named files that stand in for a library file: a checkout's `stdlib/` checked with an
+    installed aicrc has its files checked in place of the installed ones, rather than clashing
+    with them. A file stands in when it lies where a library file lies under a folder named like
+    that file's root, whatever the spelling that named it (`stdlib`, `/abs/stdlib`, `.` inside
+    it): paths are compared resolved. A named file that is itself in the library stands in for
+    nothing; it is simply checked."""
+    found: dict[Path, Path] = {}
+    for path, _ in files:
+        resolved = path.resolve()
+        if resolved in library.resolved_paths or not resolved.is_file():
+            continue
+        for root in library.roots:
+            name = root.directory.name
+            folder = next((parent for parent in resolved.parents if parent.name == name), None) if name else None
+            counterpart = (root.directory / resolved.relative_to(folder)).resolve() if folder else None
+            if counterpart in library.resolved_paths:
+                found[path] = counterpart
+                break
+    return found
+
+
 def lint(program: loader.Program, files: Iterable[str], enabled: set[str], sources: dict[str, SourceFile]) -> list[diag.Diagnostic]:
     """Every finding in `files` (display names of files in `program`)."""
     interest = set(files)
-    values_schemas = schemas.Schemas(program)
     findings: list[diag.Diagnostic] = []
     for display in sorted(interest):
         module = program.modules.get(display)
         if module is not None:
-            findings += _module(program, module, enabled, values_schemas, sources)
+            findings += _module(program, module, enabled, sources)
     findings += rules.duplicate_layers(program.layers.values(), interest)
-    return findings + values_schemas.problems
+    return findings
 
 
 def _module(
     program: loader.Program,
     module: ast.Module,
     enabled: set[str],
-    values_schemas: schemas.Schemas,
     sources: dict[str, SourceFile],
 ) -> Iterator[diag.Diagnostic]:
-    for body in rules.bodies(module):
+    for body in rules.bodies(program, module):
         yield from rules.set_twice(body)
         for write in body.writes:
             yield from rules.latest_image_value(write)
-            schema = values_schemas.of(write.component)
-            if schema is not None:
-                chart = program.components[write.component].chart
-                yield from schemas.check_write(write, schema, chart.name.text if chart else write.component)
-        for statement in body.statements:
-            if isinstance(statement, ast.AddManifest) and statement.component.text in program.components:
-                yield from _manifest(program, statement.component.text, statement.file, sources)
+            definition = program.component_defs[write.component]
+            if definition.schema is not None:
+                chart = definition.declaration.chart
+                chart_name = chart.name.text if chart else write.component
+                schema, codes = definition.schema, ("L0107", "L0108")
+                yield from check_value(write.component, write.path, write.value, schema, chart_name, codes, write.key, write.value_span)
+        for step in body.steps:
+            if step.manifest is not None:
+                yield from _manifest(step.manifest, sources)
     for item in module.items:
         if isinstance(item, ast.Feature):
             yield from rules.unused_feature(item, enabled)
@@ -132,15 +150,13 @@ def _module(
             yield from rules.never_selected(item, program)
         elif isinstance(item, ast.Component):
             yield from rules.unpinned_chart(item)
-            for file in item.manifests:
-                yield from _manifest(program, item.name.text, file, sources)
+            for manifest in program.component_defs[item.name.text].manifests:
+                yield from _manifest(manifest, sources)
 
 
-def _manifest(program: loader.Program, component: str, file: ast.Literal, sources: dict[str, SourceFile]) -> Iterator[diag.Diagnostic]:
-    try:
-        display, text = loader.read_manifest(program, component, file)
-    except diag.AicrcError as failure:  # an error, not a finding: `aicrc check` exits 2
-        yield from failure.diagnostics
+def _manifest(manifest: ManifestFile, sources: dict[str, SourceFile]) -> Iterator[diag.Diagnostic]:
+    sources[manifest.name] = SourceFile(manifest.name, manifest.text)
+    if manifest.error is not None:
+        yield manifest.error.replace(code="L0110", severity="warning")
         return
-    sources[display] = SourceFile(display, text)
-    yield from manifests.check_manifest(display, text)
+    yield from manifests.check_manifest(manifest.name, manifest.text)
