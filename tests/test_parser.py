@@ -5,7 +5,7 @@ import pickle
 import pytest
 
 from aicrc import diagnostics as diag
-from aicrc.compiler.evaluate.values import to_python
+from aicrc.compiler.load.resolve import to_python
 from aicrc.compiler.syntax import ast
 from aicrc.compiler.syntax.parser import MAX_SOURCE_BYTES, parse
 from aicrc.source import SourceFile

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from aicrc.compiler.syntax import ast
 from aicrc.compiler.syntax.parser import parse
+from aicrc.compiler.syntax.walk import Visitor
 from aicrc.source import SourceFile, Span
 
 INDENT = "    "
@@ -28,7 +29,7 @@ def format_source(source: SourceFile) -> str:
     return _Printer(source.text, module.comments).module(module)
 
 
-class _Printer:
+class _Printer(Visitor):
     def __init__(self, text: str, comments: Sequence[ast.Comment]) -> None:
         self.source_lines = text.split("\n")
         self.comments = list(comments)
@@ -114,28 +115,35 @@ class _Printer:
 
     def declaration(self, item: ast.Declaration) -> None:
         self.start(item.span, 0)
-        if isinstance(item, ast.Import):
-            self.put(f"import {_string(item.target)}")
-            self.end(item.span.end_line)
-        elif isinstance(item, ast.Dimension):
-            self.put(f"{'extend dimension' if item.extends else 'dimension'} {item.name.text} ")
-            self.block(item.clauses, item.name.span.line, item.span, self.dimension_clause)
-        elif isinstance(item, ast.Component):
-            self.put(f"component {item.name.text} ")
-            self.block(item.clauses, item.name.span.line, item.span, self.component_clause)
-        elif isinstance(item, ast.Feature):
-            self.put(f"feature {item.name.text} ")
-            self.block(item.body, item.name.span.line, item.span, self.statement)
-        elif isinstance(item, ast.Layer):
-            self.put(f"layer {item.name.text}: {item.kind.text} ")
-            header_end = item.kind.span.line
-            if item.when is not None:
-                self.put(f"when {_predicate(item.when)} ")
-                header_end = item.when.span.end_line
-            self.block(item.body, header_end, item.span, self.statement)
-        else:
-            self.put(f"recipe {item.name.text} ")
-            self.block(item.statements, item.name.span.line, item.span, self.statement)
+        self.walk(item)
+
+    def visit_Import(self, item: ast.Import) -> None:
+        self.put(f"import {_string(item.target)}")
+        self.end(item.span.end_line)
+
+    def visit_Dimension(self, item: ast.Dimension) -> None:
+        self.put(f"{'extend dimension' if item.extends else 'dimension'} {item.name.text} ")
+        self.block(item.clauses, item.name.span.line, item.span, self.dimension_clause)
+
+    def visit_Component(self, item: ast.Component) -> None:
+        self.put(f"component {item.name.text} ")
+        self.block(item.clauses, item.name.span.line, item.span, self.component_clause)
+
+    def visit_Feature(self, item: ast.Feature) -> None:
+        self.put(f"feature {item.name.text} ")
+        self.block(item.body, item.name.span.line, item.span, self.walk)
+
+    def visit_Layer(self, item: ast.Layer) -> None:
+        self.put(f"layer {item.name.text}: {item.kind.text} ")
+        header_end = item.kind.span.line
+        if item.when is not None:
+            self.put(f"when {_predicate(item.when)} ")
+            header_end = item.when.span.end_line
+        self.block(item.body, header_end, item.span, self.walk)
+
+    def visit_Recipe(self, item: ast.Recipe) -> None:
+        self.put(f"recipe {item.name.text} ")
+        self.block(item.statements, item.name.span.line, item.span, self.walk)
 
     def block(
         self, statements: Sequence[ast.Clause | ast.Statement | ast.Binding], header_end: int, span: Span, each: Callable[..., None]
@@ -186,32 +194,41 @@ class _Printer:
 
     # ---- statements -----------------------------------------------------------------------------
 
-    def statement(self, statement: ast.Statement | ast.Binding) -> None:
-        if isinstance(statement, ast.Binding):
-            self.put(f"{statement.dimension.text} = {statement.value.text}")
-        elif isinstance(statement, ast.Use):
-            self.put(f"use {_names(statement.components)}")
-        elif isinstance(statement, ast.Drop):
-            self.put(f"drop {_names(statement.components)}")
-        elif isinstance(statement, ast.Set):
-            self.put(f"set {statement.path} = ")
-            self.value(statement.value)
-        elif isinstance(statement, ast.ValuesBlock):
-            self.put(f"values {statement.component.text} ")
-            self.value(statement.body)
-        elif isinstance(statement, ast.Needs):
-            self.put(f"needs {statement.component.text}: {_names(statement.dependencies)}")
-        elif isinstance(statement, ast.AddManifest):
-            self.put(f"manifest {statement.component.text} {self.token(statement.file.span)}")
-        elif isinstance(statement, ast.Enable):
-            self.put(f"enable {_names(statement.features)}")
-        elif isinstance(statement, ast.Rule):
-            self.put(f"when {_predicate(statement.when)} enable {_names(statement.features)}")
-        elif isinstance(statement, ast.Require):
-            self.put(f"require {statement.path} {statement.op} ")
-            self.value(statement.value)
-        else:
-            self.put(f"check {statement.phase.text} {_names(statement.names)}")
+    def visit_Binding(self, statement: ast.Binding) -> None:
+        self.put(f"{statement.dimension.text} = {statement.value.text}")
+
+    def visit_Use(self, statement: ast.Use) -> None:
+        self.put(f"use {_names(statement.components)}")
+
+    def visit_Drop(self, statement: ast.Drop) -> None:
+        self.put(f"drop {_names(statement.components)}")
+
+    def visit_Set(self, statement: ast.Set) -> None:
+        self.put(f"set {statement.path} = ")
+        self.value(statement.value)
+
+    def visit_ValuesBlock(self, statement: ast.ValuesBlock) -> None:
+        self.put(f"values {statement.component.text} ")
+        self.value(statement.body)
+
+    def visit_Needs(self, statement: ast.Needs) -> None:
+        self.put(f"needs {statement.component.text}: {_names(statement.dependencies)}")
+
+    def visit_AddManifest(self, statement: ast.AddManifest) -> None:
+        self.put(f"manifest {statement.component.text} {self.token(statement.file.span)}")
+
+    def visit_Enable(self, statement: ast.Enable) -> None:
+        self.put(f"enable {_names(statement.features)}")
+
+    def visit_Rule(self, statement: ast.Rule) -> None:
+        self.put(f"when {_predicate(statement.when)} enable {_names(statement.features)}")
+
+    def visit_Require(self, statement: ast.Require) -> None:
+        self.put(f"require {statement.path} {statement.op} ")
+        self.value(statement.value)
+
+    def visit_Check(self, statement: ast.Check) -> None:
+        self.put(f"check {statement.phase.text} {_names(statement.names)}")
 
     # ---- values ---------------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aicrc import diagnostics as diag
-from aicrc.compiler.syntax import ast
 from aicrc.records import Record
 from aicrc.source import Span
 
@@ -55,41 +54,6 @@ class Contribution(Record):
     value: Any
     origin: Origin
     path: Path
-
-
-def to_python(value: ast.Value) -> Any:
-    if isinstance(value, ast.Literal):
-        return value.value
-    if isinstance(value, ast.ListValue):
-        return [to_python(item) for item in value.items]
-    result: dict[str, Any] = {}
-    for entry in value.entries:
-        _nest(result, entry.path.segments, to_python(entry.value))
-    return result
-
-
-def _nest(target: dict[str, Any], path: Path, value: Any) -> None:
-    for segment in path[:-1]:
-        child = target.get(segment)
-        if not isinstance(child, dict):
-            child = target[segment] = {}
-        target = child
-    last = path[-1]
-    if isinstance(value, dict) and isinstance(target.get(last), dict):
-        for key, item in value.items():
-            _nest(target[last], (key,), item)
-    else:
-        target[last] = value
-
-
-def leaves(path: Path, value: ast.Value) -> list[tuple[Path, Any, Span]]:
-    """Flatten a value into (path, leaf, span) triples: scalars, whole lists and empty maps."""
-    if isinstance(value, ast.MapValue) and value.entries:
-        out: list[tuple[Path, Any, Span]] = []
-        for entry in value.entries:
-            out += leaves(path + entry.path.segments, entry.value)
-        return out
-    return [(path, to_python(value), value.span)]
 
 
 def same(a: Any, b: Any) -> bool:
