@@ -21,3 +21,16 @@ def library_with(tmp_path: Path, files: dict[str, str], monkeypatch) -> aicrc.Li
 
 def codes(failure: aicrc.AicrcError) -> list[str]:
     return [d.code for d in failure.diagnostics]
+
+
+def deep_list(depth: int) -> str:
+    """A list literal nested `depth` levels deep: `[[[]]]`."""
+    return "[" * depth + "]" * depth
+
+
+def column_of(text: str, marker: str, occurrence: int) -> int:
+    """The 1-based column of the `occurrence`-th `marker` in a one-line `text`."""
+    index = -1
+    for _ in range(occurrence):
+        index = text.index(marker, index + 1)
+    return index + 1

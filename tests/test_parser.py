@@ -9,6 +9,7 @@ from aicrc.compiler.load.resolve import to_python
 from aicrc.compiler.syntax import ast
 from aicrc.compiler.syntax.parser import MAX_SOURCE_BYTES, parse
 from aicrc.source import SourceFile
+from tests.helpers import column_of, deep_list
 
 
 def parse_text(text: str, name: str = "t.aicr") -> ast.Module:
@@ -108,20 +109,11 @@ def _problems(text: str) -> list[tuple[str, int, int]]:
     return []
 
 
-def _deep_list(depth: int) -> str:
-    return "[" * depth + "]" * depth
-
-
-def _column_of(text: str, marker: str, occurrence: int) -> int:
-    index = -1
-    for _ in range(occurrence):
-        index = text.index(marker, index + 1)
-    return index + 1
 
 
 # Statements nested `depth` levels deep, and where level MAX_NESTING + 1 starts: the n-th `marker`.
 _DEEP = {
-    "list": (lambda depth: "recipe r { set c.x = " + _deep_list(depth - 1) + " }", "[", ast.MAX_NESTING),  # x is level 1
+    "list": (lambda depth: "recipe r { set c.x = " + deep_list(depth - 1) + " }", "[", ast.MAX_NESTING),  # x is level 1
     "set-path": (lambda depth: "recipe r { set c." + ".".join(["k"] * depth) + " = 1 }", "k", ast.MAX_NESTING + 1),
     "map-keys": (lambda depth: "component c { values " + "{ k " * depth + "{}" + " }" * depth + " }", "k", ast.MAX_NESTING + 1),
     "dotted-key": (lambda depth: "recipe r { set c.v = { " + ".".join(["k"] * (depth - 1)) + " = 1 } }", "k", ast.MAX_NESTING),
@@ -140,19 +132,19 @@ def test_nesting_deeper_than_the_limit_is_an_error_where_the_limit_is_crossed(ca
     assert _problems(build(ast.MAX_NESTING)) == []
     for depth in (ast.MAX_NESTING + 1, 3000):
         text = build(depth)
-        assert _problems(text) == [("E0106", 1, _column_of(text, marker, occurrence))]
+        assert _problems(text) == [("E0106", 1, column_of(text, marker, occurrence))]
 
 
 def test_nesting_counts_from_the_values_root_and_parentheses_do_not_nest() -> None:
     keys = ".".join(["k"] * ast.MAX_NESTING)
     # the component is not a level of its values; a require's measurement is not a value path
     assert _problems(f"recipe r {{ set c.{keys} = 1 }}") == []
-    assert _problems(f"layer l: base {{ require K8s.server.version >= {_deep_list(ast.MAX_NESTING)} }}") == []
+    assert _problems(f"layer l: base {{ require K8s.server.version >= {deep_list(ast.MAX_NESTING)} }}") == []
     # a predicate in any number of parentheses is the same predicate
     (layer,) = parse_text("layer l: base when " + "(" * 5000 + "a == b" + ")" * 5000 + " {}").items
     assert isinstance(layer.when, ast.Compare)
     # each deep structure is reported once, and every one of them is reported
-    text = "recipe r {\n set c.x = " + _deep_list(200) + "\n set c.y = " + _deep_list(100) + "\n}"
+    text = "recipe r {\n set c.x = " + deep_list(200) + "\n set c.y = " + deep_list(100) + "\n}"
     assert _problems(text) == [("E0106", 2, 11 + ast.MAX_NESTING), ("E0106", 3, 11 + ast.MAX_NESTING)]
 
 

@@ -24,6 +24,7 @@ from aicrc.compiler.evaluate.values import Assignment, Origin, ValueTree, leaf_p
 from aicrc.compiler.syntax.ast import MAX_NESTING
 from aicrc.compiler.syntax.parser import MAX_SOURCE_BYTES
 from tests.conftest import GOLDEN
+from tests.helpers import column_of, deep_list
 
 GOOD = "recipe good {\n    service = eks\n}\n"
 
@@ -37,16 +38,6 @@ COMMANDS: dict[str, tuple[Callable[[str], list[str]], int]] = {
 }
 
 
-def _deep_list(depth: int) -> str:
-    return "[" * depth + "]" * depth
-
-
-def _column_of(text: str, marker: str, occurrence: int) -> int:
-    """The 1-based column of the `occurrence`-th `marker` in a one-line `text`."""
-    index = -1
-    for _ in range(occurrence):
-        index = text.index(marker, index + 1)
-    return index + 1
 
 
 _DEEP_MAP = "set gpu-operator.x = " + "{a = " * 162 + "1" + "}" * 162
@@ -61,13 +52,13 @@ CASES: dict[str, tuple[str, str, int]] = {
     "del-in-string": ('set gpu-operator.x = "\x7f"', "E0109", 27),
     "nul-in-manifest-name": ('manifest gpu-operator "extra\\u0000.yaml"', "E0109", 27),
     "integer-of-4301-digits": ("set gpu-operator.x = " + "9" * 4301, "E0111", 26),
-    "map-162-deep": (_DEEP_MAP, "E0106", 4 + _column_of(_DEEP_MAP, "a =", MAX_NESTING)),  # x is level 1
-    "values-block-162-deep": (_DEEP_VALUES, "E0106", 4 + _column_of(_DEEP_VALUES, "a {", MAX_NESTING + 1)),
-    "list-326-deep": ("set gpu-operator.x = " + _deep_list(326), "E0106", 26 + MAX_NESTING - 1),
-    "list-400-deep": ("set gpu-operator.x = " + _deep_list(400), "E0106", 26 + MAX_NESTING - 1),
-    "list-498-deep": ("set gpu-operator.x = " + _deep_list(498), "E0106", 26 + MAX_NESTING - 1),
-    "path-of-100000-keys": (_LONG_PATH, "E0106", 4 + _column_of(_LONG_PATH, ".a", MAX_NESTING + 1) + 1),
-    "predicate-500-deep": (_NOTS, "E0106", 4 + _column_of(_NOTS, "not", MAX_NESTING + 1)),
+    "map-162-deep": (_DEEP_MAP, "E0106", 4 + column_of(_DEEP_MAP, "a =", MAX_NESTING)),  # x is level 1
+    "values-block-162-deep": (_DEEP_VALUES, "E0106", 4 + column_of(_DEEP_VALUES, "a {", MAX_NESTING + 1)),
+    "list-326-deep": ("set gpu-operator.x = " + deep_list(326), "E0106", 26 + MAX_NESTING - 1),
+    "list-400-deep": ("set gpu-operator.x = " + deep_list(400), "E0106", 26 + MAX_NESTING - 1),
+    "list-498-deep": ("set gpu-operator.x = " + deep_list(498), "E0106", 26 + MAX_NESTING - 1),
+    "path-of-100000-keys": (_LONG_PATH, "E0106", 4 + column_of(_LONG_PATH, ".a", MAX_NESTING + 1) + 1),
+    "predicate-500-deep": (_NOTS, "E0106", 4 + column_of(_NOTS, "not", MAX_NESTING + 1)),
 }
 
 

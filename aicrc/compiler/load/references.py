@@ -82,14 +82,7 @@ class _Checker(Visitor):
         self._components(node.needs)
 
     def visit_Layer(self, node: ast.Layer) -> None:
-        if node.kind.text not in LAYER_KINDS:
-            self.problems.add(
-                "E0305",
-                f"unknown layer kind `{node.kind.text}`",
-                node.kind.span,
-                notes=(f"layer kinds, lowest precedence first: {', '.join(LAYER_KINDS)}",),
-                help=diag.did_you_mean(node.kind.text, LAYER_KINDS),
-            )
+        self._one_of("E0305", "layer kind", node.kind, LAYER_KINDS, "layer kinds, lowest precedence first")
         if node.when is not None:
             self.walk(node.when)
         self.walk_all(node.body)
@@ -137,14 +130,7 @@ class _Checker(Visitor):
         pass  # measurement names belong to the cluster, not to the program
 
     def visit_Check(self, node: ast.Check) -> None:
-        if node.phase.text not in CHECK_PHASES:
-            self.problems.add(
-                "E0307",
-                f"unknown check phase `{node.phase.text}`",
-                node.phase.span,
-                notes=(f"phases: {', '.join(CHECK_PHASES)}",),
-                help=diag.did_you_mean(node.phase.text, CHECK_PHASES),
-            )
+        self._one_of("E0307", "check phase", node.phase, CHECK_PHASES, "phases")
 
     # -- predicates --
     def visit_Compare(self, node: ast.Compare) -> None:
@@ -154,6 +140,17 @@ class _Checker(Visitor):
         self._predicate_values(node.dimension, node.values)
 
     # -- helpers --
+    def _one_of(self, code: str, what: str, name: ast.Name, words: tuple[str, ...], listed_as: str) -> None:
+        """`name` must be one of the language's fixed `words` (vocabulary.py)."""
+        if name.text not in words:
+            self.problems.add(
+                code,
+                f"unknown {what} `{name.text}`",
+                name.span,
+                notes=(f"{listed_as}: {', '.join(words)}",),
+                help=diag.did_you_mean(name.text, words),
+            )
+
     def _predicate_values(self, name: ast.Name, values: tuple[ast.Name, ...]) -> None:
         dimension = self.program.dimensions.get(name.text)
         if dimension is None:

@@ -61,7 +61,8 @@ def parse(source: SourceFile, *, store: bool = True) -> ast.Module:
 def _parse_uncached(source: SourceFile) -> ast.Module:
     from lark.exceptions import UnexpectedInput
 
-    from aicrc.compiler.syntax.transform import ToAst, nesting_problems
+    from aicrc.compiler.syntax import nesting
+    from aicrc.compiler.syntax.transform import ToAst
 
     sources = {source.display: source}
     with _lock:
@@ -70,7 +71,7 @@ def _parse_uncached(source: SourceFile) -> ast.Module:
             tree = parser.parse(source.text)
         except UnexpectedInput as failure:
             raise _syntax_error(failure, source, parser) from None
-    too_deep = nesting_problems(tree, source.display)
+    too_deep = nesting.problems(tree, source.display)
     if too_deep:
         raise diag.AicrcError(too_deep, sources)
     transformer = ToAst(source.display)

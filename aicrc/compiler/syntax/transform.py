@@ -1,6 +1,6 @@
 """Lark parse tree -> AST. Every node gets the span of the text it was built from.
 
-Lark builds its tree without recursion, so any input reaches this module. `nesting_problems` then
+Lark builds its tree without recursion, so any input reaches this module. `nesting.problems`
 refuses values and predicates nested deeper than `ast.MAX_NESTING` before the tree is built, and
 `ToAst` is Lark's non-recursive transformer (parentheses nest without limit and leave no trace in
 the AST); past this module everything may recurse over the AST.
@@ -10,145 +10,17 @@ from __future__ import annotations
 
 import json
 import math
-import re
-from collections.abc import Iterator
 from typing import Any
 
-from lark import Token, Tree
+from lark import Token
 from lark.tree import Meta
 from lark.visitors import Transformer_NonRecursive, v_args
 
 from aicrc import diagnostics as diag
 from aicrc.compiler.syntax import ast
-from aicrc.records import Record
+from aicrc.compiler.syntax.nesting import token_span
+from aicrc.compiler.syntax.strings import CONTROL, string_mistakes
 from aicrc.source import Span
-
-# ---- nesting ------------------------------------------------------------------------------------
-
-
-def nesting_problems(tree: Tree[Token], file: str) -> list[diag.Diagnostic]:
-    """E0106 where a value or a predicate first goes deeper than `ast.MAX_NESTING`: at the key,
-    the `[` or the `not`/`and`/`or` of the first level too many (one report per structure)."""
-    problems: list[diag.Diagnostic] = []
-    pending: list[tuple[Tree[Token] | Token, int]] = [(tree, 0)]
-    while pending:
-        node, depth = pending.pop()
-        if not isinstance(node, Tree):
-            continue
-        if node.data in ("set_stmt", "entry"):  # a path, then its value: each key is a level
-            path, value = node.children
-            keys = _value_keys(path)
-            if depth + len(keys) > ast.MAX_NESTING:
-                problems.append(_too_deep("values", _token_span_in(file, keys[ast.MAX_NESTING - depth])))
-            else:
-                pending.append((value, depth + len(keys)))
-            continue
-        level = _level(node)
-        if level is not None:
-            if depth == ast.MAX_NESTING:
-                line, column = node.meta.line, node.meta.column
-                problems.append(_too_deep(level, Span(file, line, column, line, column + 1)))
-                continue
-            depth += 1
-        pending.extend((child, depth) for child in reversed(node.children))
-    return problems
-
-
-def _level(node: Tree[Token]) -> str | None:
-    """What a node is a level of, besides path keys: a list of values; `not` of a predicate, and
-    `and` and `or` when they join two or more operands (one alone is a predicate in parentheses)."""
-    if node.data == "list_value":
-        return "values"
-    if node.data == "not_pred" or (node.data in ("and_pred", "or_pred") and len(node.children) > 1):
-        return "predicates"
-    return None
-
-
-def _value_keys(path: Tree[Token] | Token) -> list[Token]:
-    """The keys a path adds to the depth of its value: a `set` target's first segment names the
-    component, so it is not one of them."""
-    assert isinstance(path, Tree)
-    if path.data == "target":
-        _component, first, rest = path.children
-        assert isinstance(first, Token) and isinstance(rest, Tree)
-        return [first, *(key for key in rest.children if isinstance(key, Token))]
-    return [key for key in path.children if isinstance(key, Token)]
-
-
-def _too_deep(what: str, span: Span) -> diag.Diagnostic:
-    if what == "values":
-        hint = "each key of a path and each list is a level; real Helm values nest fewer than 20: flatten the structure"
-    else:
-        hint = "each `not`, `and` and `or` is a level: simplify the condition"
-    return diag.Diagnostic("E0106", f"{what} nest more than {ast.MAX_NESTING} levels deep", span, help=hint)
-
-
-def _token_span_in(file: str, token: Token) -> Span:
-    line, column, end_line, end_column = token.line, token.column, token.end_line, token.end_column
-    assert line is not None and column is not None and end_line is not None and end_column is not None  # set by the lexer
-    return Span(file, line, column, end_line, end_column)
-
-
-# ---- string literals ----------------------------------------------------------------------------
-
-# The escapes JSON has, an escape it does not have, and raw control characters (U+0000-U+001F,
-# U+007F), which would reach YAML and JSON output unescaped or not at all.
-_STRING_PIECE = re.compile(r'\\u(?P<hex>[0-9a-fA-F]{4})|\\["\\/bfnrt]|(?P<bad>\\[^\x00-\x1f\x7f])|(?P<control>[\x00-\x1f\x7f])')
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ESCAPES = {"\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
-_ESCAPE_LIST = '`\\"`, `\\\\`, `\\/`, `\\b`, `\\f`, `\\n`, `\\r`, `\\t` and `\\uXXXX`'
-
-
-class _StringMistake(Record):
-    """A mistake in a string literal as written, `offset` characters from its opening quote."""
-
-    offset: int
-    width: int
-    code: str
-    message: str
-    help: str
-
-
-def _string_mistakes(literal: str) -> Iterator[_StringMistake]:
-    """The mistakes in a string literal (quotes included): control characters, escapes JSON does
-    not have, and halves of a surrogate pair (`\\ud83d\\ude00`) without the other half, which no
-    UTF-8 output can hold."""
-    high: re.Match[str] | None = None  # a high surrogate escape, until its low half follows
-    for piece in _STRING_PIECE.finditer(literal):
-        code = int(piece["hex"], 16) if piece["hex"] else None
-        low = code is not None and 0xDC00 <= code <= 0xDFFF
-        if high is not None:
-            paired = low and piece.start() == high.end()
-            if not paired:
-                yield _lone_surrogate(high)
-            high = None
-            if paired:
-                continue
-        if code is not None and 0xD800 <= code <= 0xDBFF:
-            high = piece
-        elif low:
-            yield _lone_surrogate(piece)
-        elif piece["bad"]:
-            yield _StringMistake(
-                piece.start(), 2, "E0110", f"unknown escape `{piece['bad']}` in a string", f"the escapes are {_ESCAPE_LIST}"
-            )
-        elif piece["control"]:
-            char = piece["control"]
-            escape = _ESCAPES.get(char, f"\\u{ord(char):04x}")
-            yield _StringMistake(piece.start(), 1, "E0109", f"control character U+{ord(char):04X} in a string", f"write it as `{escape}`")
-    if high is not None:
-        yield _lone_surrogate(high)
-
-
-def _lone_surrogate(piece: re.Match[str]) -> _StringMistake:
-    return _StringMistake(
-        piece.start(),
-        6,
-        "E0110",
-        f"`{piece.group()}` is half of a surrogate pair",
-        "write the character itself, or both halves (`\\ud83d\\ude00`), or `\\uXXXX` for a character outside U+D800-U+DFFF",
-    )
-
 
 # ---- the transformer ----------------------------------------------------------------------------
 
@@ -170,7 +42,7 @@ class ToAst(Transformer_NonRecursive[Token, list[ast.Declaration]]):
         return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
 
     def _token_span(self, token: Token) -> Span:
-        return _token_span_in(self.file, token)
+        return token_span(self.file, token)
 
     def _name(self, token: Token) -> ast.Name:
         return ast.Name(str(token), self._token_span(token))
@@ -180,7 +52,7 @@ class ToAst(Transformer_NonRecursive[Token, list[ast.Declaration]]):
         repository or version) may not hold a control character even as an escape: no file or
         chart is called that, and `open` refuses a NUL."""
         span = self._token_span(token)
-        mistakes = list(_string_mistakes(str(token)))
+        mistakes = list(string_mistakes(str(token)))
         for mistake in mistakes:  # a literal is one line: the offset is a column offset
             column = span.col + mistake.offset
             where = Span(self.file, span.line, column, span.line, column + mistake.width)
@@ -188,7 +60,7 @@ class ToAst(Transformer_NonRecursive[Token, list[ast.Declaration]]):
         if mistakes:
             return ""  # never read: the parse fails with the problems above
         text: str = json.loads(str(token))
-        if names is not None and _CONTROL.search(text):
+        if names is not None and CONTROL.search(text):
             self.problems.add("E0109", f"control character in a {names}", span, help=f"a {names} holds no control characters: remove it")
         return text
 
