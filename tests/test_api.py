@@ -9,10 +9,14 @@ from tests.conftest import ROOT
 
 def test_load_once_compile_many() -> None:
     library = aicrc.load_library(use_env=False)
-    from_file = library.compile_file(ROOT / "recipes" / "blackwell-eks-training.aicr")
+    from_source = library.compile_source("recipe r { service = eks  accelerator = gb200  os = ubuntu  intent = training }")
     from_criteria = library.compile({"service": "eks", "accelerator": "gb200", "os": "ubuntu", "intent": "training"})
-    assert from_file.document["components"] == from_criteria.document["components"]
+    assert from_source.document["components"] == from_criteria.document["components"]
     assert from_criteria.document["metadata"]["name"] == "eks-gb200-ubuntu-training-kubeflow"
+    # the shipped recipe is the same cluster plus the opt-in features it enables
+    from_file = library.compile_file(ROOT / "recipes" / "blackwell-eks-training.aicr")
+    added = {c["name"] for c in from_file.document["components"]} - {c["name"] for c in from_criteria.document["components"]}
+    assert added == {"nfd", "prometheus-operator-crds", "node-problem-detector"}
     other = library.compile({"service": "eks", "accelerator": "h100", "intent": "training"})
     skyhook = next(c for c in other.document["components"] if c["name"] == "skyhook-customizations")
     manifests = [m["name"] for m in skyhook["manifests"]]

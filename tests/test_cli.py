@@ -90,8 +90,10 @@ def test_json_output_is_the_same_document(capsys: pytest.CaptureFixture[str]) ->
     assert json.loads(capsys.readouterr().out) == as_yaml
 
 
-def test_criteria_flags_match_the_recipe_file(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["query", str(FLAGSHIP), "components", "--format", "json"]) == 0
+def test_criteria_flags_match_the_recipe_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = tmp_path / "flagship.aicr"  # the flagship's criteria, without the opt-in features it enables
+    recipe.write_text("recipe blackwell { service = eks  accelerator = gb200  os = ubuntu  intent = training }\n")
+    assert main(["query", str(recipe), "components", "--format", "json"]) == 0
     from_file = json.loads(capsys.readouterr().out)
     argv = ["query", "components", "--format", "json", "--service", "eks", "--accelerator=gb200", "--os", "ubuntu", "--intent", "training"]
     assert main(argv) == 0

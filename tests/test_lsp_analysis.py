@@ -62,7 +62,9 @@ def test_completion_contexts(workspace: Workspace) -> None:
     assert {"recipe", "layer", "component"} <= _complete(workspace, "|")
     assert {"use", "set", "values", "service", "accelerator"} <= _complete(workspace, "recipe r {\n    |\n}\n")
     assert {"gpu-operator", "kgateway"} <= _complete(workspace, "recipe r {\n    use |\n}\n")
-    assert {"cdi", "gdrcopy"} == _complete(workspace, "recipe r {\n    enable |\n}\n")
+    assert {"cdi", "gdrcopy", "standalone-nfd", "monitoring-crds-first", "node-problem-detector"} == _complete(
+        workspace, "recipe r {\n    enable |\n}\n"
+    )
     assert {"gb200", "hopper", "l40", "any"} <= _complete(workspace, "recipe r {\n    accelerator = |\n}\n")
     assert {"training", "inference"} == _complete(workspace, "layer x: intent when intent == |")
     assert {"version", "enabled", "useOpenKernelModules"} & _complete(workspace, "recipe r {\n    set gpu-operator.driver.|\n}\n")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,6 +35,44 @@ def write_output(text: str, output: str | None) -> None:
             raise
     except OSError as failure:
         raise diag.error("E0104", f"cannot write {output}: {failure.strerror}") from None
+
+
+def write_with_files(text: str, output: str, beside: Mapping[str, str]) -> None:
+    """Write `output` and each file of `beside` (POSIX paths relative to the folder of `output`).
+    Everything is first written to a temporary folder there and the folders it needs are made,
+    then the files are renamed into place, `output` last: an error leaves no file half-written,
+    and one before the renames replaces nothing."""
+    import shutil
+    import tempfile
+    from pathlib import Path, PurePosixPath
+
+    from aicrc import diagnostics as diag
+
+    target = Path(output)
+    folder = target.parent
+    places = {relative: folder.joinpath(*PurePosixPath(relative).parts) for relative in beside}
+    try:
+        staging = Path(tempfile.mkdtemp(dir=folder, prefix=f".{target.name}."))
+    except OSError as failure:
+        raise diag.error("E0104", f"cannot write {output}: {failure.strerror}") from None
+    try:
+        staged = {relative: staging.joinpath(*PurePosixPath(relative).parts) for relative in beside}
+        for relative, content in beside.items():
+            staged[relative].parent.mkdir(parents=True, exist_ok=True)
+            staged[relative].write_text(content, encoding="utf-8")
+        (staging / target.name).write_text(text, encoding="utf-8")
+        for place in [*places.values(), target]:  # what would stop a rename, found before the first
+            place.parent.mkdir(parents=True, exist_ok=True)
+            if place.is_dir():
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(place))
+        for relative, place in places.items():
+            os.replace(staged[relative], place)
+        os.replace(staging / target.name, target)
+    except OSError as failure:
+        named = failure.filename and not Path(failure.filename).is_relative_to(staging)
+        raise diag.error("E0104", f"cannot write {failure.filename if named else output}: {failure.strerror}") from None
+    finally:  # not even Ctrl-C leaves the temporary folder behind
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def print_warnings(compilation: Compilation) -> None:

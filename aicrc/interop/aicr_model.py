@@ -42,6 +42,12 @@ class Constraint(_Strict):
     unit: str | None = None
 
 
+class ExpectedResource(_Strict):
+    kind: str
+    name: str
+    namespace: str | None = None
+
+
 class ComponentRef(_Strict):
     name: str
     namespace: str | None = None
@@ -57,15 +63,21 @@ class ComponentRef(_Strict):
     manifestFiles: list[str] | None = None  # noqa: N815
     path: str | None = None
     cleanup: bool | None = None
-    expectedResources: list[dict[str, str]] | None = None  # noqa: N815
+    expectedResources: list[ExpectedResource] | None = None  # noqa: N815
     healthCheckAsserts: str | None = None  # noqa: N815
+
+
+class NodeSelection(_Strict):
+    selector: dict[str, str] | None = None
+    maxNodes: int | None = None  # noqa: N815
+    excludeNodes: list[str] | None = None  # noqa: N815
 
 
 class Phase(_Strict):
     timeout: str | None = None
     constraints: list[Constraint] | None = None
-    checks: list[str] | None = None
-    nodeSelection: dict[str, Any] | None = None  # noqa: N815
+    checks: list[str] | None = None  # validator names, from validators/catalog.yaml
+    nodeSelection: NodeSelection | None = None  # noqa: N815
     infrastructure: str | None = None
 
 
@@ -96,10 +108,62 @@ class RecipeMetadata(_Strict):
 
 
 class HelmDefaults(_Strict):
+    """What a componentRef of type Helm takes from the registry when it leaves a field empty."""
+
     defaultRepository: str | None = None  # noqa: N815
-    defaultChart: str | None = None  # noqa: N815
+    defaultChart: str | None = None  # noqa: N815 - `repo/chart`: the part after the last `/` is the chart
     defaultVersion: str | None = None  # noqa: N815
     defaultNamespace: str | None = None  # noqa: N815
+
+
+class KustomizeDefaults(_Strict):
+    defaultSource: str | None = None  # noqa: N815
+    defaultPath: str | None = None  # noqa: N815
+    defaultTag: str | None = None  # noqa: N815
+
+
+class ManifestDefaults(_Strict):
+    """Written in the reference's registry for manifest-only components, but not read by it (its
+    v0.11.1 ComponentConfig has no such field): such a component gets no namespace there."""
+
+    defaultNamespace: str | None = None  # noqa: N815
+
+
+class SchedulingPaths(_Strict):
+    """Value paths where the reference's bundler writes node selectors, tolerations and taints given
+    on its command line; with no such flags (as here) they change nothing."""
+
+    nodeSelectorPaths: list[str] | None = None  # noqa: N815
+    tolerationPaths: list[str] | None = None  # noqa: N815
+    taintPaths: list[str] | None = None  # noqa: N815
+    taintStrPaths: list[str] | None = None  # noqa: N815
+
+
+class NodeScheduling(_Strict):
+    system: SchedulingPaths | None = None
+    accelerated: SchedulingPaths | None = None
+    nodeCountPaths: list[str] | None = None  # noqa: N815
+
+
+class WorkloadScheduling(_Strict):
+    workloadSelectorPaths: list[str] | None = None  # noqa: N815
+
+
+class PodScheduling(_Strict):
+    workload: WorkloadScheduling | None = None
+
+
+class ComponentValidation(_Strict):
+    """A bundle-time warning the reference prints when a command-line flag is missing."""
+
+    function: str
+    severity: Literal["warning", "error"]
+    conditions: dict[str, list[str]] | None = None
+    message: str | None = None
+
+
+class HealthCheck(_Strict):
+    assertFile: str | None = None  # noqa: N815 - a Chainsaw assert file in the data folder
 
 
 class ComponentConfig(_Strict):
@@ -107,17 +171,53 @@ class ComponentConfig(_Strict):
     displayName: str  # noqa: N815
     valueOverrideKeys: list[str] | None = None  # noqa: N815
     helm: HelmDefaults | None = None
-    kustomize: dict[str, Any] | None = None
-    nodeScheduling: dict[str, Any] | None = None  # noqa: N815
-    podScheduling: dict[str, Any] | None = None  # noqa: N815
-    validations: list[dict[str, Any]] | None = None
-    healthCheck: dict[str, Any] | None = None  # noqa: N815
+    kustomize: KustomizeDefaults | None = None
+    manifest: ManifestDefaults | None = None
+    nodeScheduling: NodeScheduling | None = None  # noqa: N815
+    podScheduling: PodScheduling | None = None  # noqa: N815
+    validations: list[ComponentValidation] | None = None
+    healthCheck: HealthCheck | None = None  # noqa: N815
 
 
 class Registry(_Strict):
     kind: Literal["ComponentRegistry"]
     apiVersion: str  # noqa: N815
     components: list[ComponentConfig]
+
+
+class CatalogMetadata(_Strict):
+    name: str
+    version: str | None = None
+
+
+class EnvVar(_Strict):
+    name: str
+    value: str
+
+
+class Resources(_Strict):
+    cpu: str | None = None
+    memory: str | None = None
+
+
+class Validator(_Strict):
+    name: str
+    phase: Literal["deployment", "performance", "conformance"]
+    description: str | None = None
+    image: str
+    timeout: str | None = None
+    args: list[str] | None = None
+    env: list[EnvVar] | None = None
+    resources: Resources | None = None
+
+
+class ValidatorCatalog(_Strict):
+    """validators/catalog.yaml: the checks a validation phase may name."""
+
+    kind: Literal["ValidatorCatalog"]
+    apiVersion: str  # noqa: N815
+    metadata: CatalogMetadata
+    validators: list[Validator]
 
 
 def read_yaml(path: Path, display: str) -> tuple[SourceFile, Any, yaml.Node | None]:

@@ -37,6 +37,7 @@ from aicrc.resources import stdlib_dir
 from aicrc.source import SourceFile
 from aicrc.vocabulary import CHECK_PHASES
 
+DEFAULT_NAMESPACE = "default"
 _OPERATORS = (">=", "<=", "!=", "==", ">", "<")
 
 
@@ -57,7 +58,7 @@ class _Component:
     chart: str | None
     source: str | None
     version: str | None
-    namespace: str | None
+    namespace: str
     defined_in: str  # the overlay whose componentRef first defined it
 
 
@@ -92,14 +93,6 @@ def translate(data: AicrData, library_components: Mapping[str, Any]) -> dict[str
     for component in components.values():
         if component.name in library_components:
             continue
-        if component.namespace is None:
-            problems.add(
-                "E0704",
-                f"component `{component.name}` has no namespace",
-                where(data, component.defined_in, "componentRefs"),
-                help="give the componentRef a namespace, or the registry a helm.defaultNamespace",
-            )
-            continue
         files[f"components/{component.name}.aicr"] = _component_text(data, component, manifests)
     problems.raise_if_any(data.sources)
     for overlay in ordered:
@@ -116,7 +109,9 @@ def _component(data: AicrData, ref: ComponentRef, overlay: str) -> _Component:
     chart = ref.chart or (helm.defaultChart.rsplit("/", 1)[-1] if helm and helm.defaultChart else None)
     source = ref.source or (helm.defaultRepository if helm else None)
     version = ref.version or (helm.defaultVersion if helm else None)
-    namespace = ref.namespace or (helm.defaultNamespace if helm else None)
+    # Without one, the reference leaves the namespace empty and applies the component with no
+    # `-n`: Kubernetes' `default` namespace (objects naming their own namespace keep it)
+    namespace = ref.namespace or (helm.defaultNamespace if helm else None) or DEFAULT_NAMESPACE
     return _Component(ref.name, chart, source or None, version, namespace, overlay)
 
 

@@ -224,7 +224,8 @@ class _Printer(Visitor):
         self.put(f"when {_predicate(statement.when)} enable {_names(statement.features)}")
 
     def visit_Require(self, statement: ast.Require) -> None:
-        self.put(f"require {statement.path} {statement.op} ")
+        phase = f"{statement.phase.text} " if statement.phase is not None else ""
+        self.put(f"require {phase}{statement.path} {statement.op} ")
         self.value(statement.value)
 
     def visit_Check(self, statement: ast.Check) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aicrc.compiler.evaluate.model import Resolved, ResolvedComponent
+from aicrc.compiler.evaluate.model import Constraint, Resolved, ResolvedComponent
 from aicrc.compiler.solve import Plan
 from aicrc.version import __version__
 
@@ -27,11 +27,16 @@ def build(resolved: Resolved, plan: Plan, digest: str) -> dict[str, Any]:
             "digest": f"sha256:{digest}",
             "compiler": f"aicrc {__version__}",
         },
-        "constraints": [{"name": c.name, "operator": c.operator, "value": c.value, "layer": c.origin.layer} for c in resolved.constraints],
+        "constraints": [_constraint(c) for c in resolved.constraints],
         "checks": {phase: list(names) for phase, names in resolved.checks.items()},
+        "checkConstraints": {phase: [_constraint(c) for c in constraints] for phase, constraints in resolved.check_constraints.items()},
         "deploymentOrder": list(plan.order),
         "components": [_component(resolved.components[name], plan.waves[name]) for name in plan.order],
     }
+
+
+def _constraint(constraint: Constraint) -> dict[str, Any]:
+    return {"name": constraint.name, "operator": constraint.operator, "value": constraint.value, "layer": constraint.origin.layer}
 
 
 def _component(component: ResolvedComponent, wave: int) -> dict[str, Any]:

@@ -24,7 +24,7 @@ class Metadata(_Strict):
 
 
 class Constraint(_Strict):
-    name: str = Field(description="Measurement path: Type.Subtype.Key, e.g. K8s.server.version.")
+    name: str = Field(description="What is measured: Type.Subtype.Key (K8s.server.version) for the cluster, or a check's measurement.")
     operator: Literal["==", "!=", ">=", ">", "<=", "<"]
     value: Any
     layer: str = Field(description="The layer (or recipe) whose `require` this is.")
@@ -58,6 +58,9 @@ class CompiledRecipe(_Strict):
     metadata: Metadata
     constraints: list[Constraint]
     checks: dict[str, list[str]] = Field(description="Validation checks by phase.")
+    check_constraints: dict[str, list[Constraint]] = Field(
+        alias="checkConstraints", description="By validation phase: what its checks must measure (NCCL bandwidth, an operator's version)."
+    )
     deployment_order: list[str] = Field(alias="deploymentOrder")
     components: list[Component] = Field(description="In deployment order.")
 

@@ -26,6 +26,7 @@ def bind(raw: Iterable[RawCriterion], dimensions: Mapping[str, DimensionDef]) ->
     """Criteria in dimension declaration order, after aliases and defaults."""
     problems = diag.Collector()
     bound: dict[str, str] = {}
+    unset: set[str] = set()  # given as `any`: no default applies
     seen: dict[str, RawCriterion] = {}
     for item in raw:
         name = item.dimension.lower()
@@ -51,6 +52,7 @@ def bind(raw: Iterable[RawCriterion], dimensions: Mapping[str, DimensionDef]) ->
         seen[name] = item
         value = item.value.lower()
         if value == UNSET:
+            unset.add(name)
             continue
         if value in dimension.aliases:
             value = dimension.aliases[value].target.text
@@ -66,18 +68,19 @@ def bind(raw: Iterable[RawCriterion], dimensions: Mapping[str, DimensionDef]) ->
             continue
         bound[name] = value
     problems.raise_if_any()
-    apply_defaults(bound, dimensions)
+    apply_defaults(bound, dimensions, unset)
     return {name: bound[name] for name in dimensions if name in bound}
 
 
-def apply_defaults(bound: dict[str, str], dimensions: Mapping[str, DimensionDef]) -> None:
-    """Fill unset dimensions from their defaults; a default may depend on another dimension
-    (platform follows intent), so repeat until nothing changes."""
+def apply_defaults(bound: dict[str, str], dimensions: Mapping[str, DimensionDef], unset: frozenset[str] | set[str] = frozenset()) -> None:
+    """Fill dimensions not given from their defaults; a default may depend on another dimension
+    (platform follows intent), so repeat until nothing changes. A dimension given as `any` (in
+    `unset`) stays unset: `any` means no value, not "the default"."""
     changed = True
     while changed:
         changed = False
         for dimension in dimensions.values():
-            if dimension.name in bound:
+            if dimension.name in bound or dimension.name in unset:
                 continue
             for default in dimension.defaults:
                 if default.when is None or holds(default.when, bound, dimensions):

@@ -65,7 +65,7 @@ class _Effects:
     assignments: list[Assignment] = field(default_factory=list)
     needs: list[tuple[str, str, Span]] = field(default_factory=list)
     manifests: list[tuple[str, ManifestFile]] = field(default_factory=list)
-    requires: dict[str, list[Constraint]] = field(default_factory=dict)
+    requires: dict[tuple[str, str], list[Constraint]] = field(default_factory=dict)  # (phase or "", measurement)
     checks: list[tuple[str, str]] = field(default_factory=list)
 
     def final_values(self) -> dict[tuple[str, Path], Assignment]:
@@ -97,7 +97,7 @@ def evaluate(
     strict: list[Assignment] = []  # the recipe's own and the command line's: must hit a member
     needs: dict[str, dict[str, Span]] = defaultdict(dict)
     manifests: dict[str, list[ManifestFile]] = defaultdict(list)
-    constraints: dict[str, list[Constraint]] = {}
+    constraints: dict[tuple[str, str], list[Constraint]] = {}  # (phase, or "" for readiness; measurement)
     checks: dict[str, list[str]] = defaultdict(list)
     applied: list[AppliedLayer] = []
 
@@ -140,7 +140,11 @@ def evaluate(
         layers=applied,
         components=components,
         dropped=dropped,
-        constraints=[c for key in sorted(constraints) for c in constraints[key]],
+        constraints=[c for key in sorted(constraints) if not key[0] for c in constraints[key]],
+        check_constraints={
+            phase: [c for key in sorted(constraints) if key[0] == phase for c in constraints[key]]
+            for phase in sorted({phase for phase, _ in constraints if phase})
+        },
         checks={phase: sorted(names) for phase, names in sorted(checks.items())},
         warnings=warnings,
     )
@@ -236,7 +240,8 @@ class _EffectsCollector(Visitor):
     def visit_Require(self, node: ast.Require) -> None:
         measurement = ".".join(node.path.segments)  # Type.Subtype.Key, as the reference names them
         constraint = Constraint(measurement, node.op, to_python(node.value), self.origin)
-        self.effects.requires.setdefault(measurement, []).append(constraint)
+        phase = node.phase.text if node.phase is not None else ""
+        self.effects.requires.setdefault((phase, measurement), []).append(constraint)
 
     def visit_Check(self, node: ast.Check) -> None:
         self.effects.checks += [(node.phase.text, name.text) for name in node.names]
@@ -300,11 +305,11 @@ def _compare(
     for component, span in ea.drops.items():
         if component in eb.uses:
             clash(f"component `{component}`", span, eb.uses[component], f"drops it; `{b.name}` uses it")
-    for measurement, constraints in ea.requires.items():
-        others = eb.requires.get(measurement)
+    for (phase, measurement), constraints in ea.requires.items():
+        others = eb.requires.get((phase, measurement))
         if others is not None and [(c.operator, c.value) for c in constraints] != [(c.operator, c.value) for c in others]:
             clash(
-                f"constraint `{measurement}`",
+                f"constraint `{f'{phase} ' if phase else ''}{measurement}`",
                 constraints[0].origin.span,
                 others[0].origin.span,
                 f"{constraints[0].operator} {_show(constraints[0].value)}; `{b.name}`: {others[0].operator} {_show(others[0].value)}",

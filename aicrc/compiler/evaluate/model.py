@@ -41,7 +41,8 @@ class ResolvedComponent:
 
 
 class Constraint(Record):
-    """`require PATH OP VALUE`: something the cluster must measure up to before deployment."""
+    """`require PATH OP VALUE`: something the cluster must measure up to before deployment; or,
+    with a phase, what that validation phase's checks must measure."""
 
     name: str
     operator: str
@@ -58,4 +59,5 @@ class Resolved:
     dropped: dict[str, Span | None]  # components removed by `drop`, for "still needed" errors
     constraints: list[Constraint]
     checks: dict[str, list[str]]
+    check_constraints: dict[str, list[Constraint]]  # by validation phase
     warnings: list[diag.Diagnostic] = field(default_factory=list)

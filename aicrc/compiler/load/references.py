@@ -127,7 +127,9 @@ class _Checker(Visitor):
         self._features(node.features)
 
     def visit_Require(self, node: ast.Require) -> None:
-        pass  # measurement names belong to the cluster, not to the program
+        # measurement names belong to the cluster, not to the program; a phase is a fixed word
+        if node.phase is not None:
+            self._one_of("E0307", "check phase", node.phase, CHECK_PHASES, "phases")
 
     def visit_Check(self, node: ast.Check) -> None:
         self._one_of("E0307", "check phase", node.phase, CHECK_PHASES, "phases")

@@ -167,10 +167,14 @@ class Rule(Record):
 
 
 class Require(Record):
+    """`require MEASUREMENT OP VALUE`: the cluster must measure up before deployment (readiness);
+    `require PHASE MEASUREMENT OP VALUE`: what a validation phase's checks must measure."""
+
     path: Path
     op: str
     value: Literal | ListValue | MapValue
     span: Span
+    phase: Name | None = None
 
 
 class Check(Record):

@@ -77,6 +77,7 @@ class ToAst(Transformer_NonRecursive[Token, list[ast.Declaration]]):
         return self._path(meta, segments)
 
     measurement = path
+    check_measurement = path
 
     @v_args(meta=True)
     def target(self, meta: Meta, children: list[Any]) -> ast.Path:
@@ -206,6 +207,11 @@ class ToAst(Transformer_NonRecursive[Token, list[ast.Declaration]]):
     def require_stmt(self, meta: Meta, children: list[Any]) -> ast.Require:
         path, op, value = children
         return ast.Require(path, str(op), value, self._span(meta))
+
+    @v_args(meta=True)
+    def check_require_stmt(self, meta: Meta, children: list[Any]) -> ast.Require:
+        phase, path, op, value = children
+        return ast.Require(path, str(op), value, self._span(meta), self._name(phase))
 
     @v_args(meta=True)
     def check_stmt(self, meta: Meta, children: list[Any]) -> ast.Check:

@@ -12,7 +12,7 @@ from __future__ import annotations
 CODES: dict[str, tuple[str, str]] = {
     # code: (rule name, what it finds)
     "L0101": ("value-set-twice", "a value is set twice in one layer, feature or recipe"),
-    "L0102": ("feature-never-enabled", "a feature that no layer, feature or recipe enables"),
+    "L0102": ("feature-never-enabled", "a feature that no layer, feature, checked recipe or shipped recipe enables"),
     "L0103": ("layer-never-selected", "a layer whose `when` no combination of dimension values satisfies"),
     "L0104": ("duplicate-layer", "two layers of the same kind with the same `when`"),
     "L0105": ("chart-not-pinned", "a chart version that is not one exact version"),

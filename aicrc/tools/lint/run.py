@@ -18,6 +18,7 @@ from aicrc.compiler.load import loader
 from aicrc.compiler.load.program import ManifestFile
 from aicrc.compiler.syntax import ast
 from aicrc.compiler.syntax.parser import parse
+from aicrc.resources import recipes_dir
 from aicrc.source import SourceFile
 from aicrc.tools.lint import manifests, rules
 
@@ -77,7 +78,9 @@ def check_paths(paths: Sequence[str], overlays: Sequence[str] = (), *, use_env: 
             recipes.append(Library(program).compile_file(path))
         except diag.AicrcError as failure:
             report.fail(failure)
-    enabled = rules.enabled_features([*program.modules.values(), *(r.program.modules[r.recipe_file] for r in recipes)])  # type: ignore[index]
+    # a library feature that the shipped recipes enable is an opt-in, not dead code
+    shipped = [parse(loader.read_source(path, path.name)) for path in sorted(recipes_dir().glob("*.aicr"))]
+    enabled = rules.enabled_features([*program.modules.values(), *(r.program.modules[r.recipe_file] for r in recipes), *shipped])  # type: ignore[index]
     interest = [*in_library, *(display for display, _ in overlay_files)]
     report.findings += lint(program, interest, enabled, report.sources)
     for compilation in recipes:
