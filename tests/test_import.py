@@ -16,7 +16,7 @@ import yaml
 from aicrc.api import Library, load_library
 from aicrc.cli import main
 from aicrc.compiler.load import loader
-from aicrc.interop import aicr_merge
+from aicrc.interop import aicr_manifests, aicr_merge
 from aicrc.interop.aicr_data import read_data, values_file
 from aicrc.interop.importer import compare
 from tests.conftest import ROOT
@@ -89,10 +89,10 @@ def test_import_compiles_to_the_reference_recipes(tmp_path: Path, capsys: pytest
     library = _library(target)
     queries = [GB200_TRAINING, {"service": "eks"}, {"service": "eks", "intent": "inference"}, {"service": "gke", "intent": "training"}, {}]
     for query in queries:
-        theirs = aicr_merge.resolve(data.overlays, query, lambda path: values_file(data, path))
+        theirs = aicr_merge.resolve(data.overlays, query, lambda path: values_file(data, path), data.registry)
         ours = library.compile(query).document
         expected = ["gpu-operator.cdi.default: reference (absent), aicrc false"] if query == GB200_TRAINING else []
-        assert compare(theirs, ours) == expected, query
+        assert compare(theirs, ours, aicr_manifests.bundle(data, theirs)) == expected, query
     manifests = next(c for c in library.compile(GB200_TRAINING).document["components"] if c["name"] == "skyhook-customizations")[
         "manifests"
     ]

@@ -46,10 +46,7 @@ def recipe_result(resolved: Resolved, document: dict[str, Any], dimensions: Iter
     """`document` is the compiled recipe built from `resolved`; `dimensions` are every dimension of
     the library, in declaration order (the reference lists every criterion, `any` when unset)."""
     criteria = {name: resolved.criteria.get(name, "any") for name in dimensions}
-    constraints = [
-        {"name": c["name"], "value": str(c["value"]) if c["operator"] == "==" else f"{c['operator']} {c['value']}"}
-        for c in sorted(document["constraints"], key=lambda c: c["name"])
-    ]
+    constraints = _constraints(document["constraints"])
     refs = []
     for component in sorted(document["components"], key=lambda c: c["name"]):
         chart = component.get("chart") or {}
@@ -79,8 +76,21 @@ def recipe_result(resolved: Resolved, document: dict[str, Any], dimensions: Iter
         "deploymentOrder": document["deploymentOrder"],
     }
     if document["checks"]:
-        result["validation"] = {phase: {"checks": checks} for phase, checks in document["checks"].items()}
+        limits = document["checkConstraints"]
+        result["validation"] = {phase: _phase(checks, limits.get(phase, [])) for phase, checks in document["checks"].items()}
     return result
+
+
+def _phase(checks: list[str], constraints: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"checks": checks, "constraints": _constraints(constraints)} if constraints else {"checks": checks}
+
+
+def _constraints(constraints: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The reference writes a constraint as one string: the value for `==`, `OP VALUE` otherwise."""
+    return [
+        {"name": c["name"], "value": str(c["value"]) if c["operator"] == "==" else f"{c['operator']} {c['value']}"}
+        for c in sorted(constraints, key=lambda c: c["name"])
+    ]
 
 
 def data_files(document: dict[str, Any]) -> dict[str, str]:
