@@ -16,7 +16,7 @@ import yaml
 from aicrc.api import Library, load_library
 from aicrc.cli import main
 from aicrc.compiler.load import loader
-from aicrc.interop import aicr_manifests, aicr_merge
+from aicrc.interop import aicr_manifests, aicr_merge, yaml_v3
 from aicrc.interop.aicr_data import read_data, values_file
 from aicrc.interop.importer import compare
 from tests.conftest import ROOT
@@ -80,8 +80,11 @@ def test_import_compiles_to_the_reference_recipes(tmp_path: Path, capsys: pytest
         "layers/eks-training.aicr",
         "layers/eks.aicr",
         "layers/gb200-eks-training.aicr",
+        "layers/gpu-operator-driver-config.aicr",
         "layers/monitoring.aicr",
         "manifests/gpu-operator/manifests/dcgm-metrics.yaml",
+        "manifests/gpu-operator/manifests/gb200-eks-training/driver-config.yaml",
+        "manifests/gpu-operator/manifests/gpu-operator-driver-config/driver-config.yaml",
         "manifests/skyhook-customizations/manifests/no-op.yaml",
     ]
     assert main(["fmt", "--check", str(target)]) == 0
@@ -97,6 +100,32 @@ def test_import_compiles_to_the_reference_recipes(tmp_path: Path, capsys: pytest
         "manifests"
     ]
     assert manifests[0]["content"] == (FIXTURE / "components/skyhook-customizations/manifests/no-op.yaml").read_text(encoding="utf-8")
+
+
+def _driver_config(library: Library, query: dict[str, str]) -> str:
+    gpu = next(c for c in library.compile(query).document["components"] if c["name"] == "gpu-operator")
+    return next(m["content"] for m in gpu["manifests"] if m["name"].endswith("driver-config.yaml"))
+
+
+def test_template_manifests_are_rendered_per_recipe(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """driver-config.yaml is a Go template reading gpu-operator's values, namespace and chart. Its
+    `cdi` differs on GB200 training only, so that rendering goes in that overlay's layer and the
+    other in a layer of its own, whose condition is everything else."""
+    _, _, _, target = _import(tmp_path, capsys, str(FIXTURE))
+    layer = (target / "layers" / "gpu-operator-driver-config.aicr").read_text(encoding="utf-8")
+    assert (
+        "layer gpu-operator-driver-config: environment when not (service == eks and accelerator == gb200 and intent == training) {" in layer
+    )
+    gb200 = (target / "layers" / "gb200-eks-training.aicr").read_text(encoding="utf-8")
+    assert 'manifest gpu-operator "../manifests/gpu-operator/manifests/gb200-eks-training/driver-config.yaml"' in gb200
+    library = _library(target)
+    rendered = _driver_config(library, GB200_TRAINING)
+    assert rendered.endswith(
+        "\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: driver-config\n  namespace: gpu-operator\n  labels:\n"
+        '    helm.sh/chart: gpu-operator-25.10.1\ndata:\n  driver: 580.105.08\n  cdi: "true"\n  tolerations: |\n    - operator: Exists\n'
+    )  # the tolerations the reference's bundler writes at the registry's toleration paths by default
+    assert 'cdi: "<no value>"' in _driver_config(library, {"service": "eks", "intent": "training"})
+    assert _driver_config(library, {}) == _driver_config(library, {"service": "gke"})
 
 
 def _hostile(tmp_path: Path, change: str, body: str | bytes | None = None) -> Path:
@@ -125,6 +154,18 @@ def _edit(path: Path, old: str, new: str) -> None:
         ("wrong-kind", ("E0701", "RecipeMetadata kind")),
         ("huge", ("E0105", "MB; aicrc reads files up to")),
         ("version-change", ("E0704", "changes the version of `gpu-operator`")),
+        ("registry-misspelt", ("E0701", "Registry components.1.helm.defaultNamepace: unknown field")),
+        ("scheduling-misspelt", ("E0701", "Registry components.1.nodeScheduling.system.tolerationPath: unknown field")),
+        ("validation-misspelt", ("E0701", "Registry components.4.validations.0.severty: unknown field")),
+        ("catalog-misspelt", ("E0701", "ValidatorCatalog validators.2.phaze: unknown field")),
+        ("unknown-check", ("E0701", "no validator `gang-schedulng` in validators/catalog.yaml")),
+        ("check-in-wrong-phase", ("E0701", "`nccl-all-reduce-bw` is a performance check, named under conformance")),
+        ("assert-file-missing", ("E0703", "`checks/gpu-operator/missing.yaml` does not exist")),
+        ("registry-twice", ("E0203", "component `cert-manager` is in the registry twice")),
+        ("selection-misspelt", ("E0701", "RecipeMetadata spec.validation.conformance.nodeSelection.maxNode: unknown field")),
+        ("key-twice", ("E0701", "is not valid YAML: mapping key 'version' is given twice")),
+        ("template-unsupported", ("E0704", "manifest template of `gpu-operator`: `range` is not supported")),
+        ("template-fails", ("E0701", "manifest template of `gpu-operator`: can't evaluate field x in type string")),
     ],
 )
 def test_hostile_input_fails_clearly_and_writes_nothing(
@@ -149,6 +190,34 @@ def test_hostile_input_fails_clearly_and_writes_nothing(
             handle.truncate(50 * 1024 * 1024)  # 50 MB (sparse): refused before it is read
     elif case == "version-change":
         _edit(training, "      type: Helm\n      valuesFile", "      type: Helm\n      version: v24.9.0\n      valuesFile")
+    elif case == "registry-misspelt":
+        _edit(data / "registry.yaml", "      defaultNamespace: gpu-operator", "      defaultNamepace: gpu-operator")
+    elif case == "scheduling-misspelt":
+        _edit(data / "registry.yaml", "tolerationPaths: [operator.tolerations]", "tolerationPath: [operator.tolerations]")
+    elif case == "validation-misspelt":
+        _edit(data / "registry.yaml", "severity: warning", "severty: warning")
+    elif case == "catalog-misspelt":
+        _edit(
+            data / "validators" / "catalog.yaml",
+            '    phase: conformance\n    description: "Gang',
+            '    phaze: conformance\n    description: "Gang',
+        )
+    elif case == "unknown-check":
+        _edit(training, "gang-scheduling]", "gang-schedulng]")
+    elif case == "check-in-wrong-phase":
+        _edit(training, "gang-scheduling]", "nccl-all-reduce-bw]")
+    elif case == "selection-misspelt":
+        _edit(training, "      checks: [platform-health", "      nodeSelection: {maxNode: 2}\n      checks: [platform-health")
+    elif case == "key-twice":
+        _edit(data / "components/gpu-operator/values.yaml", "  enabled: true\n", "  enabled: true\n  version: again\n")
+    elif case == "registry-twice":
+        _edit(data / "registry.yaml", "  - name: gpu-operator\n", "  - name: cert-manager\n    displayName: x\n  - name: gpu-operator\n")
+    elif case == "assert-file-missing":
+        _edit(data / "registry.yaml", "checks/gpu-operator/health-check.yaml", "checks/gpu-operator/missing.yaml")
+    elif case == "template-unsupported":
+        _edit(data / "components/gpu-operator/manifests/driver-config.yaml", "data:\n", "data:\n{{ range $gpu }}x{{ end }}\n")
+    elif case == "template-fails":
+        _edit(data / "components/gpu-operator/manifests/driver-config.yaml", "$gpu.driver.version |", "$gpu.driver.version.x |")
     code, _, err, out = _import(tmp_path, capsys, str(data))
     code_expected, text = code_and_text
     assert code == 1
@@ -204,3 +273,117 @@ def test_compile_format_aicr_is_a_recipe_result(tmp_path: Path, capsys: pytest.C
         assert aicr_merge.helm_values(refs[component["name"]], lambda _: None) == component["values"]
     assert aicr_merge.topological_order(refs) == document["deploymentOrder"]
     assert result["validation"]["conformance"]["checks"] == document["checks"]["conformance"]
+
+
+def _overlay(name: str, criteria: dict[str, str], refs: str, base: str | None = None) -> str:
+    lines = ["kind: RecipeMetadata", "apiVersion: aicr.nvidia.com/v1alpha1", f"metadata:\n  name: {name}", "spec:"]
+    lines += [f"  base: {base}"] if base else []
+    lines += ["  criteria:", *(f"    {k}: {v}" for k, v in criteria.items())] if criteria else []
+    return "\n".join([*lines, "  componentRefs:", refs]) + "\n"
+
+
+def test_each_rendering_is_attached_exactly_where_the_reference_produces_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A template whose value eks sets, eks-training sets back and gke sets again: two renderings,
+    each wherever (and only where) the reference renders it so, for every combination of values."""
+    data = tmp_path / "data"
+    (data / "overlays").mkdir(parents=True)
+    (data / "components" / "tuner").mkdir(parents=True)
+    (data / "components" / "tuner" / "mode.yaml").write_text(
+        '{{- $t := index .Values "tuner" }}\nmode: {{ $t.mode | default "plain" }}\nnamespace: {{ .Release.Namespace }}\n', encoding="utf-8"
+    )
+    ref = "    - name: tuner\n      type: Helm\n"
+    overlays = {
+        "base": _overlay("base", {}, f"{ref}      namespace: tuning\n      manifestFiles: [components/tuner/mode.yaml]"),
+        "eks": _overlay("eks", {"service": "eks"}, f"{ref}      overrides: {{mode: fast}}"),
+        "eks-training": _overlay("eks-training", {"service": "eks", "intent": "training"}, f"{ref}      overrides: {{mode: plain}}", "eks"),
+        "gke": _overlay("gke", {"service": "gke"}, f"{ref}      overrides: {{mode: fast}}"),
+    }
+    for name, text in overlays.items():
+        (data / "overlays" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    code, out, err, target = _import(tmp_path, capsys, str(data))
+    assert code == 0 and "all match" in out, err
+    layers = {p.name: p.read_text(encoding="utf-8") for p in sorted((target / "layers").glob("tuner-*.aicr"))}
+    assert [line for text in layers.values() for line in text.splitlines() if line.startswith("layer")] == [
+        "layer tuner-mode-2: environment when service == eks and intent != training or service == gke {",
+        "layer tuner-mode: environment when service != eks and service != gke or service == eks and intent == training {",
+    ]  # (`and` binds tighter than `or`: `aicrc fmt` leaves out the parentheses)
+    library = _library(target)
+    for service in (None, "eks", "gke", "kind"):
+        for intent in (None, "training", "inference"):
+            query = {k: v for k, v in {"service": service, "intent": intent}.items() if v is not None}
+            tuner = next(c for c in library.compile(query).document["components"] if c["name"] == "tuner")
+            fast = service == "gke" or (service == "eks" and intent != "training")
+            assert [m["content"] for m in tuner["manifests"]] == [f"\nmode: {'fast' if fast else 'plain'}\nnamespace: tuning\n"], query
+
+
+def test_overlay_manifests_go_in_their_layers_and_templates_need_the_whole_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On our library an overlay's manifest is attached by its layer as it is; a template cannot
+    be rendered without the reference's base values, so it is refused, pointing at the overlay."""
+    partner = tmp_path / "partner"
+    (partner / "overlays").mkdir(parents=True)
+    (partner / "components" / "gpu-operator").mkdir(parents=True)
+    (partner / "components" / "gpu-operator" / "extra.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n", "utf-8"
+    )
+    overlay = partner / "overlays" / "acme-eks.yaml"
+    overlay.write_text(
+        "kind: RecipeMetadata\napiVersion: aicr.nvidia.com/v1alpha1\nmetadata:\n  name: acme-eks\nspec:\n"
+        "  criteria:\n    service: eks\n  componentRefs:\n    - name: gpu-operator\n      type: Helm\n"
+        "      manifestFiles: [components/gpu-operator/extra.yaml]\n",
+        encoding="utf-8",
+    )
+    code, _, err, target = _import(tmp_path, capsys, str(partner))
+    assert code == 0, err
+    layer = (target / "layers" / "acme-eks.aicr").read_text(encoding="utf-8")
+    assert 'manifest gpu-operator "../manifests/gpu-operator/extra.yaml"' in layer
+    shutil.rmtree(target)
+    (partner / "components" / "gpu-operator" / "extra.yaml").write_text("name: {{ .Release.Namespace }}\n", "utf-8")
+    code, _, err, target = _import(tmp_path, capsys, str(partner))
+    assert code == 1 and not target.exists()
+    assert "error[E0704]: manifest `components/gpu-operator/extra.yaml` of `gpu-operator` is a template" in err
+    assert f"--> {overlay.as_posix()}:11:23" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [  # what gopkg.in/yaml.v3 v3.0.1 reads each plain scalar as (Go's %T and %v, by a Go program)
+        ("true", True),
+        ("TRUE", True),
+        ("yes", "yes"),
+        ("on", "on"),
+        ("n", "n"),
+        ("~", None),
+        ("0755", 493),
+        ("0o755", 493),
+        ("0x1F", 31),
+        ("0b101", 5),
+        ("1_000", 1000),
+        ("1_", 1),
+        ("08", 8.0),
+        ("09.5", 9.5),
+        ("1e3", 1000.0),
+        ("1.", 1.0),
+        ("-.5", -0.5),
+        (".inf", float("inf")),
+        ("1:20", "1:20"),
+        (".1_", ".1_"),
+        (".19_1", 0.191),
+        ("1e", "1e"),
+        ("0x", "0x"),
+        ("99999999999999999999", 1e20),
+        ("18446744073709551615", 18446744073709551615),
+        ("-9223372036854775809", -9.223372036854776e18),
+        ("2001-12-14", "2001-12-14T00:00:00Z"),
+        ("2001-12-14T21:59:43.10-05:00", "2001-12-14T21:59:43.1-05:00"),
+        ("2001-12-14 21:59:43.5", "2001-12-14T21:59:43.5Z"),
+        ("2001-12-14T21:59:43", "2001-12-14T21:59:43"),
+        ("2001-2-30", "2001-2-30"),
+    ],
+)
+def test_values_read_as_the_reference_reads_them(text: str, value: object) -> None:
+    """Not as PyYAML's YAML 1.1 would (`yes` a boolean, `1:20` the integer 80, `1e3` a string);
+    a timestamp is the text the reference writes for the time it reads."""
+    read = yaml_v3.Loader(f"k: {text}\n").get_single_data()["k"]
+    assert type(read) is type(value) and read == value

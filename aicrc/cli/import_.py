@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> ExitCode:
     from aicrc.interop.importer import import_overlays
 
     outcome = import_overlays(args.paths, args.output, args.data)
+    for note in outcome.notes:
+        print(f"note: {note}", file=sys.stderr)
     for difference in outcome.differences:
         print(f"warning: {difference}", file=sys.stderr)
     layers = sum(1 for name in outcome.written if name.startswith("layers/"))

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from aicrc import diagnostics as diag
-from aicrc.interop.aicr_model import ComponentConfig, RecipeMetadata, Registry, node_span, read_model, read_yaml
+from aicrc.compiler.syntax.parser import check_size
+from aicrc.interop.aicr_model import ComponentConfig, RecipeMetadata, Registry, ValidatorCatalog, node_span, read_model, read_yaml
 from aicrc.source import SourceFile, Span
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*")  # the names aicrc can give a layer
@@ -27,9 +28,15 @@ class AicrData:
     overlays: dict[str, RecipeMetadata] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # overlay name -> file as shown
     registry: dict[str, ComponentConfig] = field(default_factory=dict)
+    registry_node: Any = None  # composed registry.yaml, for positions
+    registry_file: str = "registry.yaml"
+    validators: dict[str, str] | None = None  # check name -> phase, from validators/catalog.yaml
     sources: dict[str, SourceFile] = field(default_factory=dict)
     nodes: dict[str, Any] = field(default_factory=dict)  # overlay name -> composed YAML, for positions
     values: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # values files, read once
+    manifests: dict[str, tuple[str, str]] = field(default_factory=dict)  # manifest -> (text, file as shown)
+    templates: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # manifest -> parsed template
+    rendered: dict[Any, str | None] = field(default_factory=dict)  # (manifest, inputs) -> rendering
 
     @property
     def standalone(self) -> bool:
@@ -71,8 +78,22 @@ def read_data(paths: Sequence[str], data_root: str | None = None) -> AicrData:
     registry = root / "registry.yaml"
     if registry.is_file():
         try:
-            model, source, _ = read_model(registry, _show(registry), Registry)
-            data.registry = {c.name: c for c in model.components}
+            model, source, data.registry_node = read_model(registry, _show(registry), Registry)
+            data.registry_file = source.display
+            data.sources[source.display] = source
+            for index, config in enumerate(model.components):
+                if config.name in data.registry:
+                    span = node_span(data.registry_node, ("components", index, "name"), data.registry_file)
+                    problems.add("E0203", f"component `{config.name}` is in the registry twice", span)
+                data.registry.setdefault(config.name, config)
+        except diag.AicrcError as failure:
+            problems.extend(failure)
+            data.sources.update(failure.sources)
+    catalog = root / "validators" / "catalog.yaml"
+    if catalog.is_file():
+        try:
+            validators, source, _ = read_model(catalog, _show(catalog), ValidatorCatalog)
+            data.validators = {v.name: v.phase for v in validators.validators}
             data.sources[source.display] = source
         except diag.AicrcError as failure:
             problems.extend(failure)
@@ -183,7 +204,30 @@ def _check_structure(data: AicrData) -> None:
             for file in [ref.valuesFile, *(ref.manifestFiles or ())]:
                 if file:
                     _inside(data, file, where(data, name, "componentRefs", index), problems)
+        _check_checks(data, name, problems)
+    for index, config in enumerate(data.registry.values()):  # (names are unique: the indexes are the file's)
+        if config.healthCheck is not None and config.healthCheck.assertFile:
+            span = node_span(data.registry_node, ("components", index, "healthCheck", "assertFile"), data.registry_file)
+            _inside(data, config.healthCheck.assertFile, span, problems)
     problems.raise_if_any(data.sources)
+
+
+def _check_checks(data: AicrData, overlay: str, problems: diag.Collector) -> None:
+    """Each check a validation phase names is a validator of that phase in the catalog (the
+    reference runs a phase's validators that the recipe names, so a misspelt one never runs)."""
+    validation = data.overlays[overlay].spec.validation
+    if data.validators is None or validation is None:
+        return
+    for phase in ("readiness", "deployment", "performance", "conformance"):
+        settings = getattr(validation, phase)
+        for index, check in enumerate((settings.checks or ()) if settings is not None else ()):
+            span = where(data, overlay, "validation", phase, "checks", index)
+            known = data.validators.get(check)
+            if known is None:
+                hint = diag.did_you_mean(check, [n for n, p in data.validators.items() if p == phase])
+                problems.add("E0701", f"no validator `{check}` in validators/catalog.yaml", span, help=hint)
+            elif known != phase:
+                problems.add("E0701", f"`{check}` is a {known} check, named under {phase}", span, help=f"move it to `{known}`")
 
 
 def _inside(data: AicrData, relative: str, span: Span, problems: diag.Collector) -> Path | None:
@@ -217,3 +261,20 @@ def values_file(data: AicrData, relative: str) -> dict[str, Any] | None:
                 raise diag.error("E0701", f"{source.display} is not a map of Helm values", Span(source.display, 1, 1, 1, 1))
             data.values[relative] = content or {}
     return data.values[relative]
+
+
+def manifest_text(data: AicrData, relative: str) -> tuple[str, str]:
+    """A manifest's text and its name as shown; read once (its existence was checked)."""
+    if relative not in data.manifests:
+        path = (data.root / relative).resolve()
+        display = _show(path)
+        try:
+            check_size(display, path.stat().st_size)
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise diag.error("E0103", f"{display} is not UTF-8 text", Span(display, 1, 1, 1, 1)) from None
+        except OSError as failure:
+            raise diag.error("E0703", f"cannot read {display}: {failure.strerror}") from None
+        data.sources[display] = SourceFile(display, text, path)
+        data.manifests[relative] = (text, display)
+    return data.manifests[relative]

@@ -13,7 +13,10 @@ merging and its component-ref merge):
   `dependencyRefs` replace, `manifestFiles` append without duplicates;
 - constraints replace by name; a validation phase replaces the earlier phase whole;
 - Helm values are the component's `components/NAME/values.yaml`, deep-merged with the last
-  `valuesFile`, then with the merged overrides; `enabled: false` leaves a component undeployed;
+  `valuesFile`, then with the merged overrides (`enabled` included: it is a chart value too);
+  `enabled: false` leaves a component undeployed;
+- a field the merged reference leaves empty takes the registry's Helm default (source, version,
+  namespace, and the chart: `defaultChart` after its last `/`);
 - the deployment order is a topological sort taking the alphabetically first ready component.
 """
 
@@ -25,7 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aicrc.interop.aicr_model import ComponentRef, Constraint, Phase, RecipeMetadata
+from aicrc.interop.aicr_model import ComponentConfig, ComponentRef, Constraint, Phase, RecipeMetadata
 
 PHASES = ("readiness", "deployment", "performance", "conformance")
 
@@ -61,7 +64,10 @@ def chain(name: str, overlays: Mapping[str, RecipeMetadata]) -> list[str]:
 
 
 def resolve(
-    overlays: Mapping[str, RecipeMetadata], query: Mapping[str, str], read_values: Callable[[str], dict[str, Any] | None]
+    overlays: Mapping[str, RecipeMetadata],
+    query: Mapping[str, str],
+    read_values: Callable[[str], dict[str, Any] | None],
+    registry: Mapping[str, ComponentConfig] | None = None,
 ) -> Result:
     """The recipe the reference builds for `query`. `read_values(path)` returns a values file's
     content (None when it does not exist)."""
@@ -70,7 +76,7 @@ def resolve(
     constraints = {c.name: c for c in base.spec.constraints or ()}
     validation = _phases(base)
     applied = ["base"]
-    candidates = sorted((o for o in overlays.values() if o.metadata.name != "base" and matches(o, query)), key=_specificity)
+    candidates = sorted((o for o in overlays.values() if o.metadata.name != "base" and matches(o, query)), key=specificity)
     for candidate in candidates:
         for name in chain(candidate.metadata.name, overlays):
             if name in applied:
@@ -81,11 +87,12 @@ def resolve(
                 components[ref.name] = merge_ref(components[ref.name], ref) if ref.name in components else ref
             constraints.update({c.name: c for c in spec.constraints or ()})
             validation.update(_phases(overlays[name]))
+    components = {name: with_registry_defaults(ref, (registry or {}).get(name)) for name, ref in components.items()}
     values = {name: helm_values(ref, read_values) for name, ref in components.items()}
     return Result(applied, components, values, topological_order(components), constraints, validation)
 
 
-def _specificity(overlay: RecipeMetadata) -> tuple[int, str]:
+def specificity(overlay: RecipeMetadata) -> tuple[int, str]:
     criteria = overlay.spec.criteria
     return (len(criteria.named()) if criteria else 0, overlay.metadata.name)
 
@@ -114,6 +121,17 @@ def merge_ref(old: ComponentRef, new: ComponentRef) -> ComponentRef:
     return old.model_copy(update=changes)
 
 
+def with_registry_defaults(ref: ComponentRef, config: ComponentConfig | None) -> ComponentRef:
+    """The reference's last step: what a Helm reference leaves empty, its registry entry fills."""
+    kustomize = config is not None and config.kustomize is not None and config.kustomize.defaultSource
+    helm = config.helm if config is not None else None
+    if helm is None or (ref.type or ("Kustomize" if kustomize else "Helm")) != "Helm":
+        return ref
+    chart = (helm.defaultChart or "").rsplit("/", 1)[-1]
+    defaults = {"source": helm.defaultRepository, "version": helm.defaultVersion, "namespace": helm.defaultNamespace, "chart": chart}
+    return ref.model_copy(update={field: value for field, value in defaults.items() if value and not getattr(ref, field)})
+
+
 def base_values_file(component: str) -> str:
     return f"components/{component}/values.yaml"
 
@@ -124,9 +142,9 @@ def helm_values(ref: ComponentRef, read_values: Callable[[str], dict[str, Any] |
         if ref.valuesFile != base_values_file(ref.name):
             values = copy.deepcopy(read_values(base_values_file(ref.name)) or {})
         deep_merge(values, read_values(ref.valuesFile) or {})
-    # `enabled` in overrides is the reference's switch (whether to deploy), not a chart value; an
-    # `enabled` key in a values file is an ordinary value
-    deep_merge(values, copy.deepcopy({key: value for key, value in (ref.overrides or {}).items() if key != "enabled"}))
+    # `enabled` in overrides is the reference's switch (whether to deploy), yet it still passes it
+    # to the chart with the other overrides
+    deep_merge(values, copy.deepcopy(ref.overrides or {}))
     return values
 
 

@@ -1,6 +1,8 @@
-"""The reference system's (AICR v0.11) data files, read strictly: RecipeMetadata overlays and the
-ComponentRegistry. Unlike the reference, an unknown field is an error (a typo such as
-`overides:` would otherwise be silently ignored), and every error points at its line and column.
+"""The reference system's (AICR v0.11) data files, read strictly: RecipeMetadata overlays, the
+ComponentRegistry and the ValidatorCatalog, with every field the reference's v0.11.1 types have
+(and the registry's `manifest`, which its data uses but its code does not read). Unlike the
+reference, an unknown field is an error (a typo such as `overides:` would otherwise be silently
+ignored), and every error points at its line and column.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from aicrc import diagnostics as diag
 from aicrc.compiler.syntax.parser import check_size
+from aicrc.interop import yaml_v3
 from aicrc.source import SourceFile, Span
 
 
@@ -49,6 +52,8 @@ class ExpectedResource(_Strict):
 
 
 class ComponentRef(_Strict):
+    """A component in an overlay; a later overlay's non-empty fields replace (see aicr_merge)."""
+
     name: str
     namespace: str | None = None
     chart: str | None = None
@@ -61,13 +66,15 @@ class ComponentRef(_Strict):
     patches: list[str] | None = None
     dependencyRefs: list[str] | None = None  # noqa: N815
     manifestFiles: list[str] | None = None  # noqa: N815
-    path: str | None = None
-    cleanup: bool | None = None
-    expectedResources: list[ExpectedResource] | None = None  # noqa: N815
-    healthCheckAsserts: str | None = None  # noqa: N815
+    path: str | None = None  # Kustomize: the kustomization's folder in `source`
+    cleanup: bool | None = None  # uninstalled after validation (validation infrastructure)
+    expectedResources: list[ExpectedResource] | None = None  # noqa: N815 - checked after deploying
+    healthCheckAsserts: str | None = None  # noqa: N815 - Chainsaw asserts, inline
 
 
 class NodeSelection(_Strict):
+    """Which nodes a validation phase runs on."""
+
     selector: dict[str, str] | None = None
     maxNodes: int | None = None  # noqa: N815
     excludeNodes: list[str] | None = None  # noqa: N815
@@ -169,7 +176,7 @@ class HealthCheck(_Strict):
 class ComponentConfig(_Strict):
     name: str
     displayName: str  # noqa: N815
-    valueOverrideKeys: list[str] | None = None  # noqa: N815
+    valueOverrideKeys: list[str] | None = None  # noqa: N815 - other names for it in `aicr bundle --set NAME:path=value`
     helm: HelmDefaults | None = None
     kustomize: KustomizeDefaults | None = None
     manifest: ManifestDefaults | None = None
@@ -221,7 +228,8 @@ class ValidatorCatalog(_Strict):
 
 
 def read_yaml(path: Path, display: str) -> tuple[SourceFile, Any, yaml.Node | None]:
-    """A YAML file's text, data and node tree; size, encoding and syntax problems as diagnostics."""
+    """A YAML file's text, data (as the reference's yaml.v3 reads it) and node tree; size,
+    encoding and syntax problems, and a key given twice, as diagnostics."""
     try:
         check_size(display, path.stat().st_size)  # before reading: a 50 MB file is refused unread
         text = path.read_bytes().decode("utf-8")
@@ -232,9 +240,10 @@ def read_yaml(path: Path, display: str) -> tuple[SourceFile, Any, yaml.Node | No
     except OSError as failure:
         raise diag.error("E0703", f"cannot read {display}: {failure.strerror}") from None
     source = SourceFile(display, text, path)
+    loader = yaml_v3.Loader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as failure:
         mark = getattr(failure, "problem_mark", None)
         span = Span(display, mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2) if mark else Span(display, 1, 1, 1, 1)
@@ -242,6 +251,8 @@ def read_yaml(path: Path, display: str) -> tuple[SourceFile, Any, yaml.Node | No
         raise diag.AicrcError([diag.Diagnostic("E0701", f"{display} is not valid YAML: {problem}", span)], {display: source}) from None
     except RecursionError:
         raise diag.error("E0106", f"{display} nests too deeply to read", Span(display, 1, 1, 1, 1)) from None
+    finally:
+        loader.dispose()
     return source, data, node
 
 

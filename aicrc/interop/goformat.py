@@ -70,6 +70,7 @@ _OLD_BOOLS = {
 _NULL = {"", "~", "null", "Null", "NULL"}
 _BOOL = {"true", "True", "TRUE", "false", "False", "FALSE"}
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_DOT_FLOAT = re.compile(r"\.[0-9](_?[0-9])*([eE][-+]?[0-9](_?[0-9])*)?")
 _SPECIAL_FLOAT = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN"}
 _INT = re.compile(r"[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")  # Go's ParseInt, base 0
 _BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
@@ -188,6 +189,8 @@ def _scalar(value: Any, indent: int) -> str:
 
 
 def _string(text: str, indent: int) -> str:
+    if any(ch in text for ch in "\x85\u2028\u2029\ufeff"):
+        raise ValueError("a string with a Unicode line separator or byte order mark (yaml.v3 rewrites them)")
     if "\n" in text:
         return _literal(text, indent)
     if _resolves_to_other_type(text) or text in _OLD_BOOLS or _BASE60.fullmatch(text):
@@ -202,14 +205,16 @@ def _string(text: str, indent: int) -> str:
 def _printable(ch: str) -> bool:
     """libyaml's printable characters (astral ones are not: they are written escaped)."""
     code = ord(ch)
-    return 0x20 <= code <= 0x7E or code == 0x85 or 0xA0 <= code <= 0xD7FF or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
+    return 0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
 
 
 def _resolves_to_other_type(text: str) -> bool:
     """Whether yaml.v3 would read the text, written plain, as something other than a string."""
     if text in _NULL or text in _BOOL or text in _SPECIAL_FLOAT or _TIMESTAMP.fullmatch(text):
         return True
-    if text[0] not in "+-.0123456789":  # yaml.v3 tries numbers only for these first characters
+    if text[0] == ".":  # read by Go's ParseFloat: underscores only between digits
+        return bool(_DOT_FLOAT.fullmatch(text))
+    if text[0] not in "+-0123456789":  # yaml.v3 tries numbers only for these first characters
         return False
     digits = text.replace("_", "")  # and reads them with their underscores removed
     return bool(_INT.fullmatch(digits) or _FLOAT.fullmatch(digits))
@@ -217,7 +222,7 @@ def _resolves_to_other_type(text: str) -> bool:
 
 def _plain_allowed(text: str) -> bool:
     """libyaml's rule for a plain scalar in block context (the emitter yaml.v3 is built on)."""
-    if text[0] in " \t" or text[-1] in " \t" or not all(map(_printable, text)) or "\x85" in text or "\u2028" in text or "\u2029" in text:
+    if text[0] in " \t" or text[-1] in " \t" or not all(map(_printable, text)):
         return False
     if text.startswith(("---", "...")):
         return False
@@ -230,8 +235,11 @@ def _plain_allowed(text: str) -> bool:
 
 
 _ESCAPES = {
-    **{chr(code): "\\" + letter for code, letter in [(0, "0"), (7, "a"), (8, "b"), (9, "t"), (10, "n"), (11, "v"), (12, "f"), (13, "r"), (27, "e")]},
-    **{'"': '\\"', "\\": "\\\\", "\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P"},
+    **{
+        chr(code): "\\" + letter
+        for code, letter in [(0, "0"), (7, "a"), (8, "b"), (9, "t"), (10, "n"), (11, "v"), (12, "f"), (13, "r"), (27, "e")]
+    },
+    **{'"': '\\"', "\\": "\\\\"},
 }
 
 

@@ -19,16 +19,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aicrc.interop.goformat import MISSING, go_print, go_yaml
 
 
 class GoTemplateError(Exception):
-    def __init__(self, message: str, line: int, column: int) -> None:
+    """Where the template stops; `unsupported` when Go would accept it but aicrc does not render it."""
+
+    def __init__(self, message: str, line: int, column: int, unsupported: bool = False) -> None:
         super().__init__(message)
-        self.message, self.line, self.column = message, line, column
+        self.message, self.line, self.column, self.unsupported = message, line, column, unsupported
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,8 @@ class _Where:
     line: int
     column: int
 
-    def error(self, message: str) -> GoTemplateError:
-        return GoTemplateError(message, self.line, self.column)
+    def error(self, message: str, unsupported: bool = False) -> GoTemplateError:
+        return GoTemplateError(message, self.line, self.column, unsupported)
 
 
 # ---- syntax --------------------------------------------------------------------------------------
@@ -100,14 +102,28 @@ FUNCTIONS = ("and", "ne", "index", "toYaml", "nindent", "toString", "default")
 _UNSUPPORTED_HINT = "aicrc renders the part of Go's template language that the reference's manifests use"
 
 
+@dataclass
+class _Open:
+    """An `if` whose `end` has not come yet."""
+
+    where: _Where
+    condition: Pipeline
+    then: list[Any] = field(default_factory=list)
+    otherwise: list[Any] | None = None  # once its `else` has come
+
+    @property
+    def body(self) -> list[Any]:
+        return self.then if self.otherwise is None else self.otherwise
+
+
 def parse(text: str) -> tuple[Any, ...]:
     """The template's nodes; GoTemplateError for anything outside the subset."""
     nodes: list[Any] = []
-    stack: list[tuple[_Where, Pipeline, list[Any], list[Any] | None]] = []  # open ifs
-    current = nodes
+    stack: list[_Open] = []
     position = 0
     trim_next = False
     for action in _ACTION.finditer(text):
+        current = stack[-1].body if stack else nodes
         literal = text[position : action.start()]
         if trim_next:
             literal = literal.lstrip(" \t\r\n")
@@ -116,34 +132,29 @@ def parse(text: str) -> tuple[Any, ...]:
         if literal:
             current.append(literal)
         position, trim_next = action.end(), bool(action.group(3))
-        where = _where(text, action.start(2))
         body = action.group(2)
+        where = _where(text, action.start(2) + len(body) - len(body.lstrip()))  # at the action's first word
         keyword = body.split(None, 1)[0] if body.strip() else ""
         if keyword == "if":
-            condition = _pipeline(_tokens(body, action.start(2), text)[1:], where)
-            stack.append((where, condition, [], None))
-            current = stack[-1][2]
+            stack.append(_Open(where, _pipeline(_tokens(body, action.start(2), text)[1:], where)))
         elif keyword in ("else", "end"):
             if body.strip() != keyword:
-                raise where.error(f"`{body.strip()}` is not supported; {_UNSUPPORTED_HINT}: `{keyword}` stands alone")
+                raise where.error(f"`{body.strip()}` is not supported; {_UNSUPPORTED_HINT}: `{keyword}` stands alone", unsupported=True)
             if not stack:
                 raise where.error(f"`{keyword}` without `if`")
-            opened, condition, then, otherwise = stack.pop()
             if keyword == "else":
-                if otherwise is not None:
+                if stack[-1].otherwise is not None:
                     raise where.error("a second `else` in one `if`")
-                stack.append((opened, condition, then, []))
-                current = stack[-1][3]  # type: ignore[assignment]
+                stack[-1].otherwise = []
                 continue
-            node = If(condition, tuple(then), tuple(otherwise or ()))
-            current = (stack[-1][3] if stack[-1][3] is not None else stack[-1][2]) if stack else nodes
-            current.append(node)
+            done = stack.pop()
+            (stack[-1].body if stack else nodes).append(If(done.condition, tuple(done.then), tuple(done.otherwise or ())))
         elif keyword in ("range", "with", "define", "template", "block", "break", "continue") or body.lstrip().startswith("/*"):
-            raise where.error(f"`{keyword or body.strip()[:2]}` is not supported; {_UNSUPPORTED_HINT}")
+            raise where.error(f"`{keyword or body.strip()[:2]}` is not supported; {_UNSUPPORTED_HINT}", unsupported=True)
         else:
             current.append(_statement(_tokens(body, action.start(2), text), where))
     if stack:
-        raise stack[-1][0].error("`if` without `end`")
+        raise stack[-1].where.error("`if` without `end`")
     rest = text[position:]
     if "{{" in rest:
         raise _where(text, position + rest.index("{{")).error("`{{` without `}}`")
@@ -163,7 +174,9 @@ def _tokens(body: str, offset: int, text: str) -> list[tuple[str, str, _Where]]:
     while position < len(body):
         match = _TOKEN.match(body, position)
         if match is None:
-            raise _where(text, offset + position).error(f"cannot read `{body[position:].split()[0]}` here; {_UNSUPPORTED_HINT}")
+            raise _where(text, offset + position).error(
+                f"cannot read `{body[position:].split()[0]}` here; {_UNSUPPORTED_HINT}", unsupported=True
+            )
         if match.lastgroup is not None:
             tokens.append((match.lastgroup, match.group(), _where(text, offset + position)))
         position = match.end()
@@ -212,7 +225,9 @@ def _read_pipeline(tokens: list[tuple[str, str, _Where]], index: int, where: _Wh
             index += 1
             follows = tokens[index] if index < len(tokens) else None
             if follows is not None and follows[0] == "field" and follows[1].startswith(".") and _adjacent(tokens[index - 1][2], follows[2]):
-                raise follows[2].error(f"a field of a parenthesized value (`){follows[1]}`) is not supported; {_UNSUPPORTED_HINT}")
+                raise follows[2].error(
+                    f"a field of a parenthesized value (`){follows[1]}`) is not supported; {_UNSUPPORTED_HINT}", unsupported=True
+                )
             terms.append(inner)
         elif kind == "string":
             try:
@@ -231,7 +246,7 @@ def _read_pipeline(tokens: list[tuple[str, str, _Where]], index: int, where: _Wh
                 raise at.error(f"`{value}` must start a command")
             terms.append(Function(value, at))
         elif kind == "word":
-            raise at.error(f"function `{value}` is not supported; {_UNSUPPORTED_HINT} ({', '.join(FUNCTIONS)})")
+            raise at.error(f"function `{value}` is not supported; {_UNSUPPORTED_HINT} ({', '.join(FUNCTIONS)})", unsupported=True)
         else:
             raise at.error(f"unexpected `{value}`")
     if not terms:
@@ -303,7 +318,7 @@ def _command(command: Command, data: Struct, scopes: list[dict[str, Any]], piped
     try:
         return call(*args)
     except _CallError as failure:
-        raise head.where.error(f"{head.name}: {failure}") from None
+        raise head.where.error(f"{head.name}: {failure}", failure.unsupported) from None
 
 
 @dataclass(frozen=True)
@@ -352,7 +367,9 @@ def truth(value: Any) -> bool:
 
 
 class _CallError(Exception):
-    pass
+    def __init__(self, message: str, unsupported: bool = False) -> None:
+        super().__init__(message)
+        self.unsupported = unsupported
 
 
 def _go_type(value: Any) -> str:
@@ -398,7 +415,7 @@ def _to_yaml(value: Any) -> str:
     try:
         return go_yaml(_arg(value))
     except ValueError as unsupported:
-        raise _CallError(f"not supported: {unsupported}") from None
+        raise _CallError(f"not supported: {unsupported}", unsupported=True) from None
 
 
 def _default(fallback: Any, value: Any) -> Any:

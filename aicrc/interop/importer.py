@@ -4,16 +4,20 @@
         --compile them, compare with the reference's rules (aicr_merge)-->  report  --write-->  OUT
 
 Each overlay becomes one layer with the same criteria; each component one component, its values
-the conventional `components/NAME/values.yaml`; an overlay's `valuesFile` and `overrides` become the
-layer's values, its `manifestFiles` `manifest` statements, its constraints `require`, its checks
-`check`. With `overlays/base.yaml` among the input the result is a whole library (dimensions
-included; compile against it with `AICRC_STDLIB=OUT`); without, an overlay on ours (`--overlay OUT`).
+the conventional `components/NAME/values.yaml`, its chart, version and namespace those of the
+reference or the registry's Helm defaults (a component with neither has no namespace there and is
+applied without one, so aicrc's is `default`); an overlay's `valuesFile` and `overrides` become the
+layer's values, its constraints `require`, its checks `check`. Manifests are rendered as the
+reference's bundler renders them (Go templates, see `aicr_manifests`) and attached where each
+rendering applies. With `overlays/base.yaml` among the input the result is a whole library
+(dimensions included; compile against it with `AICRC_STDLIB=OUT`); without, an overlay on ours
+(`--overlay OUT`).
 
 The two systems order layers alike (how many dimensions a layer pins), but merge values
 differently where the reference loses data: it merges `overrides` shallowly and keeps only the
 last `valuesFile` of a chain. So after translating, the importer compiles every overlay's own
-criteria both ways and reports each value that differs. Nothing is written unless every input
-reads and the translation compiles.
+criteria both ways and reports each value, chart, namespace or manifest that differs. Nothing is
+written unless every input reads and the translation compiles.
 """
 
 from __future__ import annotations
@@ -24,13 +28,13 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from aicrc import diagnostics as diag
 from aicrc.compiler.evaluate.values import leaf_paths, same
 from aicrc.compiler.syntax.ast import format_path
-from aicrc.interop import aicr_merge
+from aicrc.interop import aicr_manifests, aicr_merge
 from aicrc.interop.aicr_data import NAME, AicrData, read_data, values_file, where
 from aicrc.interop.aicr_model import ComponentRef, RecipeMetadata
 from aicrc.resources import stdlib_dir
@@ -47,6 +51,7 @@ class Outcome:
     differences: list[str]
     checked: int  # criteria compiled both ways
     standalone: bool
+    notes: list[str]  # what the reference does that a reader may not expect
 
 
 # ---- translating ---------------------------------------------------------------------------------
@@ -60,11 +65,12 @@ class _Component:
     version: str | None
     namespace: str
     defined_in: str  # the overlay whose componentRef first defined it
+    namespace_unset: bool  # neither the reference nor the registry's Helm defaults give one
 
 
-def translate(data: AicrData, library_components: Mapping[str, Any]) -> dict[str, str]:
-    """Relative output path -> text (before formatting). `library_components` are the ones the
-    library the output overlays already defines (empty for a whole library)."""
+def translate(data: AicrData, library_components: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """Relative output path -> text (before formatting), and notes. `library_components` are the
+    ones the library the output overlays already defines (empty for a whole library)."""
     problems = diag.Collector()
     ordered = sorted(
         data.overlays.values(),
@@ -88,20 +94,30 @@ def translate(data: AicrData, library_components: Mapping[str, Any]) -> dict[str
                         help="aicrc pins one chart per component: declare the other version as a component of its own",
                     )
     problems.raise_if_any(data.sources)
+    placements = aicr_manifests.plan(data) if data.standalone else aicr_manifests.verbatim(data)
     files: dict[str, str] = {}
-    manifests: dict[str, Path] = {}
     for component in components.values():
-        if component.name in library_components:
-            continue
-        files[f"components/{component.name}.aicr"] = _component_text(data, component, manifests)
-    problems.raise_if_any(data.sources)
+        if component.name not in library_components:
+            files[f"components/{component.name}.aicr"] = _component_text(data, component, placements)
     for overlay in ordered:
-        files[f"layers/{overlay.metadata.name}.aicr"] = _layer_text(data, overlay, components, manifests, library_components)
+        files[f"layers/{overlay.metadata.name}.aicr"] = _layer_text(data, overlay, components, placements, library_components)
+    for placement in placements:
+        files[placement.target] = placement.content
+        if placement.layer is not None:
+            files[f"layers/{placement.layer}.aicr"] = _manifest_layer_text(placement)
     if data.standalone:
         files["dimensions.aicr"] = _dimensions(data)
-    for target, source in manifests.items():
-        files[target] = source.read_text(encoding="utf-8")
-    return files
+    return files, [_namespace_note(data, c) for c in components.values() if c.namespace_unset and c.name not in library_components]
+
+
+def _namespace_note(data: AicrData, component: _Component) -> str:
+    config = data.registry.get(component.name)
+    unread = config.manifest.defaultNamespace if config is not None and config.manifest is not None else None
+    ignored = f" (the registry's `manifest.defaultNamespace: {unread}` is not a field it reads)" if unread else ""
+    return (
+        f"`{component.name}` has no namespace in the reference{ignored}: it applies its objects without `-n`, so each "
+        f"goes to the namespace it names, else to the context's (`{DEFAULT_NAMESPACE}`); imported with `namespace {DEFAULT_NAMESPACE}`"
+    )
 
 
 def _component(data: AicrData, ref: ComponentRef, overlay: str) -> _Component:
@@ -110,12 +126,12 @@ def _component(data: AicrData, ref: ComponentRef, overlay: str) -> _Component:
     source = ref.source or (helm.defaultRepository if helm else None)
     version = ref.version or (helm.defaultVersion if helm else None)
     # Without one, the reference leaves the namespace empty and applies the component with no
-    # `-n`: Kubernetes' `default` namespace (objects naming their own namespace keep it)
-    namespace = ref.namespace or (helm.defaultNamespace if helm else None) or DEFAULT_NAMESPACE
-    return _Component(ref.name, chart, source or None, version, namespace, overlay)
+    # `-n`: into the namespace each object names, else the kubeconfig context's, `default`
+    namespace = ref.namespace or (helm.defaultNamespace if helm else None)
+    return _Component(ref.name, chart, source or None, version, namespace or DEFAULT_NAMESPACE, overlay, namespace is None)
 
 
-def _component_text(data: AicrData, component: _Component, manifests: dict[str, Path]) -> str:
+def _component_text(data: AicrData, component: _Component, placements: Sequence[aicr_manifests.Placement]) -> str:
     lines = [
         f"# imported from the reference's data: {data.files.get(component.defined_in, component.defined_in)}",
         f"component {component.name} {{",
@@ -131,8 +147,9 @@ def _component_text(data: AicrData, component: _Component, manifests: dict[str, 
     base_ref = next((r for r in base.spec.componentRefs or () if r.name == component.name), None) if base is not None else None
     if base_ref is not None and base_ref.dependencyRefs:
         lines.append(f"    needs {', '.join(base_ref.dependencyRefs)}")
-    for file in (base_ref.manifestFiles or ()) if base_ref is not None else ():
-        lines.append(f"    manifest {_string(_copy_manifest(data, component.name, file, manifests))}")
+    for placement in placements:
+        if placement.component == component.name and not placement.layers and placement.when is None:
+            lines.append(f"    manifest {_string('../' + placement.target)}")
     defaults = values_file(data, aicr_merge.base_values_file(component.name))
     if defaults:
         lines.append(f"    values {_map(defaults, 1)}")
@@ -140,17 +157,12 @@ def _component_text(data: AicrData, component: _Component, manifests: dict[str, 
     return "\n".join(lines) + "\n"
 
 
-def _copy_manifest(data: AicrData, component: str, relative: str, manifests: dict[str, Path]) -> str:
-    """Manifests are copied under `manifests/`, keeping their path in the data folder (less the
-    conventional `components/`), so two files of the same name cannot collide."""
-    path = Path(relative)
-    target = "manifests/" + (path.relative_to("components") if path.parts[:1] == ("components",) else path).as_posix()
-    manifests[target] = (data.root / relative).resolve()
-    return f"../{target}"
-
-
 def _layer_text(
-    data: AicrData, overlay: RecipeMetadata, components: Mapping[str, _Component], manifests: dict[str, Path], library: Mapping[str, Any]
+    data: AicrData,
+    overlay: RecipeMetadata,
+    components: Mapping[str, _Component],
+    placements: Sequence[aicr_manifests.Placement],
+    library: Mapping[str, Any],
 ) -> str:
     name = overlay.metadata.name
     is_base = name == "base" and data.standalone
@@ -171,13 +183,14 @@ def _layer_text(
     for ref in refs:
         if ref.dependencyRefs and not (is_base and ref.name in components and ref.name not in library):
             lines.append(f"    needs {ref.name}: {', '.join(ref.dependencyRefs)}")
-        if not is_base or ref.name in library:
-            for file in ref.manifestFiles or ():
-                lines.append(f"    manifest {ref.name} {_string(_copy_manifest(data, ref.name, file, manifests))}")
+        for placement in placements:
+            if placement.component == ref.name and name in placement.layers:
+                lines.append(f"    manifest {ref.name} {_string('../' + placement.target)}")
         values: dict[str, Any] = {}
         if ref.valuesFile and ref.valuesFile != aicr_merge.base_values_file(ref.name):
             values = aicr_merge.deep_merge(values, values_file(data, ref.valuesFile) or {})
-        aicr_merge.deep_merge(values, {k: v for k, v in (ref.overrides or {}).items() if k != "enabled"})
+        # `enabled: false` is `drop`; any other `enabled` the reference passes to the chart
+        aicr_merge.deep_merge(values, {k: v for k, v in (ref.overrides or {}).items() if not (k == "enabled" and v is False)})
         if values:
             lines.append(f"    values {ref.name} {_map(values, 1)}")
     for constraint in overlay.spec.constraints or ():
@@ -193,6 +206,21 @@ def _layer_text(
             lines.append(f"    # not carried: {phase} threshold {constraint.name} {constraint.value!r}")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _manifest_layer_text(placement: aicr_manifests.Placement) -> str:
+    return (
+        "\n".join(
+            [
+                f"# {placement.file} (of `{placement.component}`) is a Go template that the reference renders",
+                "# with each recipe's values: this is its rendering wherever this layer's `when` holds",
+                f"layer {placement.layer}: environment when {placement.when} {{",
+                f"    manifest {placement.component} {_string('../' + placement.target)}",
+                "}",
+            ]
+        )
+        + "\n"
+    )
 
 
 def _require(name: str, expression: str) -> str | None:
@@ -274,7 +302,7 @@ def import_overlays(paths: Sequence[str], output: str, data_root: str | None = N
     from aicrc.compiler.load import loader
 
     library = None if data.standalone else loader.load_library(loader.default_roots())
-    texts = translate(data, library.components if library is not None else {})
+    texts, notes = translate(data, library.components if library is not None else {})
     with tempfile.TemporaryDirectory(prefix="aicrc-import-") as staging:
         stage = Path(staging)
         for relative, text in sorted(texts.items()):
@@ -285,7 +313,7 @@ def import_overlays(paths: Sequence[str], output: str, data_root: str | None = N
         out = Path(output)
         out.mkdir(parents=True, exist_ok=True)
         shutil.copytree(stage, out, dirs_exist_ok=True)
-    return Outcome(sorted(texts), differences, checked, data.standalone)
+    return Outcome(sorted(texts), differences, checked, data.standalone, notes)
 
 
 def _formatted(relative: str, text: str) -> str:
@@ -314,13 +342,15 @@ def _verify(data: AicrData, stage: Path) -> tuple[list[str], int]:
             continue
         checked += 1
         ours = library.compile(query)
-        theirs = aicr_merge.resolve(data.overlays, query, lambda rel: values_file(data, rel))
-        differences += [f"{name}: {line}" for line in compare(theirs, ours.document)]
+        theirs = aicr_merge.resolve(data.overlays, query, lambda rel: values_file(data, rel), data.registry)
+        bundle = aicr_manifests.bundle(data, theirs)
+        differences += [f"{name}: {line}" for line in compare(theirs, ours.document, bundle)]
     return differences, checked
 
 
-def compare(theirs: aicr_merge.Result, ours: Mapping[str, Any]) -> list[str]:
-    """What differs between the reference's recipe and ours: components, versions, order, values."""
+def compare(theirs: aicr_merge.Result, ours: Mapping[str, Any], manifests: Mapping[str, Mapping[str, str]] | None = None) -> list[str]:
+    """What differs between the reference's recipe and ours: components, charts, namespaces,
+    order, values, and (given the reference's bundle, see `aicr_manifests.bundle`) manifests."""
     found = []
     our_components = {c["name"]: c for c in ours["components"]}
     deployed = theirs.deployed
@@ -332,13 +362,31 @@ def compare(theirs: aicr_merge.Result, ours: Mapping[str, Any]) -> list[str]:
     for name in sorted(set(deployed) & set(our_components)):
         ref, component = theirs.components[name], our_components[name]
         chart = component.get("chart") or {}
-        if ref.version and chart.get("version") != ref.version:
-            found.append(f"{name} version: reference {ref.version}, aicrc {chart.get('version')}")
+        expected = {"repository": ref.source, "name": ref.chart or name, "version": ref.version} if ref.source else {}
+        for key, value in expected.items():
+            if value and chart.get(key) != value:
+                found.append(f"{name} chart {key}: reference {value}, aicrc {chart.get(key)}")
+        if component["namespace"] != (ref.namespace or DEFAULT_NAMESPACE):
+            found.append(f"{name} namespace: reference {ref.namespace or '(none)'}, aicrc {component['namespace']}")
+        if manifests is not None:
+            found += _compare_manifests(name, manifests.get(name, {}), component["manifests"])
         theirs_leaves, our_leaves = leaf_paths(theirs.values[name]), leaf_paths(component["values"])
         for path in sorted(set(theirs_leaves) | set(our_leaves)):
             a, b = theirs_leaves.get(path, _ABSENT), our_leaves.get(path, _ABSENT)
             if a is _ABSENT or b is _ABSENT or not same(a, b):
                 found.append(f"{format_path((name, *path))}: reference {_show(a)}, aicrc {_show(b)}")
+    return found
+
+
+def _compare_manifests(name: str, theirs: Mapping[str, str], ours: Sequence[Mapping[str, str]]) -> list[str]:
+    """By the file name the reference's bundle gives each manifest."""
+    mine = {PurePosixPath(m["name"]).name: m["content"] for m in ours}
+    found = []
+    for file in sorted(set(theirs) | set(mine)):
+        if file not in mine or file not in theirs:
+            found.append(f"{name} manifest {file}: {'only the reference has it' if file in theirs else 'only aicrc has it'}")
+        elif mine[file] != theirs[file]:
+            found.append(f"{name} manifest {file}: the contents differ")
     return found
 
 
