@@ -129,3 +129,59 @@ def _constraint_text(constraint: dict[str, Any]) -> str:
     value = constraint["value"]
     text = value if isinstance(value, str) else json.dumps(value)
     return text if constraint["operator"] == "==" else f"{constraint['operator']} {text}"
+
+
+# ---- manifests -------------------------------------------------------------------------------------
+
+
+def reference_manifests(leaf: str) -> dict[str, list[dict[str, Any]]]:
+    """Component -> the Kubernetes objects of its manifests in the reference's bundle for `leaf`:
+    each manifest file rendered from the leaf's recorded values as its bundler renders them (a
+    Go template; no bundle options), as `aicrc import` renders them (aicrc/interop/aicr_manifests.py)."""
+    from aicrc.interop import gotemplate
+    from aicrc.interop.aicr_manifests import bundle_values
+    from aicrc.interop.aicr_model import Registry
+
+    registry = Registry.model_validate(yaml.safe_load((REFERENCE / "data" / "registry.yaml").read_text()))
+    configs = {config.name: config for config in registry.components}
+    values = json.loads((REFERENCE / "query" / f"{leaf}.json").read_text())["components"]
+    recipe = yaml.safe_load((REFERENCE / "recipe" / f"{leaf}.yaml").read_text())
+    found: dict[str, list[dict[str, Any]]] = {}
+    for ref in recipe["componentRefs"]:
+        name = ref["name"]
+        scheduled = bundle_values(values[name].get("values") or {}, configs.get(name))
+        version = ref.get("version", "").removeprefix("v") or "0.1.0"
+        chart = gotemplate.Struct("manifest.chartData", {"Name": ref.get("chart") or name, "Version": version})
+        release = gotemplate.Struct("manifest.releaseData", {"Namespace": ref.get("namespace", ""), "Service": "Helm"})
+        data = gotemplate.Struct("manifest.templateData", {"Values": {name: scheduled}, "Release": release, "Chart": chart})
+        for file in ref.get("manifestFiles", ()):
+            rendered = gotemplate.render(gotemplate.parse((REFERENCE / "data" / file).read_text()), data)
+            found.setdefault(name, []).extend(d for d in yaml.safe_load_all(rendered) if d)
+    return found
+
+
+def compare_manifests(leaf: str, compiled: dict[str, Any]) -> list[Difference]:
+    """The objects of each component's manifests, by kind and name: (COMPONENT, "manifests.KIND/NAME")
+    for an object one side lacks, and "manifests.KIND/NAME.dotted.path" for a field that differs."""
+    theirs = {name: _objects(objects) for name, objects in reference_manifests(leaf).items()}
+    ours = {c["name"]: _objects(d for m in c["manifests"] for d in yaml.safe_load_all(m["content"]) if d) for c in compiled["components"]}
+    differences: list[Difference] = []
+    for component in sorted(theirs.keys() | {name for name, objects in ours.items() if objects and name in theirs}):
+        mine, reference = ours.get(component, {}), theirs.get(component, {})
+        for key in sorted(mine.keys() | reference.keys()):
+            where = f"manifests.{key}"
+            if key not in mine:
+                differences.append(Difference(leaf, component, where, "the reference's bundle has this object; aicrc's has not"))
+            elif key not in reference:
+                differences.append(Difference(leaf, component, where, "aicrc's bundle has this object; the reference's has not"))
+            else:
+                a, b = leaf_paths(mine[key]), leaf_paths(reference[key])
+                for path in sorted(a.keys() | b.keys()):
+                    if path not in a or path not in b or not same(a[path], b[path]):
+                        detail = f"aicrc {json.dumps(a.get(path))}; reference {json.dumps(b.get(path))}"
+                        differences.append(Difference(leaf, component, f"{where}.{format_path(path)}", detail[:300]))
+    return differences
+
+
+def _objects(documents: Any) -> dict[str, dict[str, Any]]:
+    return {f"{d.get('kind')}/{(d.get('metadata') or {}).get('name')}": d for d in documents if isinstance(d, dict)}

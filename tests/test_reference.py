@@ -1,6 +1,7 @@
 """Fidelity to the reference system: every leaf AICR v0.11.1 resolves (tests/reference/), compiled by
-aicrc with exactly its criteria, gives the same components, charts, constraints, checks and Helm
-values, except where tests/reference/deviations.yaml declares a difference with its evidence.
+aicrc with exactly its criteria, gives the same components, charts, constraints, checks, Helm
+values and manifest objects (the reference's rendered as its bundler renders them), except where
+tests/reference/deviations.yaml declares a difference with its evidence.
 
 A declared deviation that no longer occurs fails too, so the file never goes stale.
 """
@@ -13,7 +14,7 @@ import pytest
 import yaml
 
 import aicrc
-from tests.reference_compare import DEVIATIONS, Deviation, Difference, compare, leaves, read_deviations
+from tests.reference_compare import DEVIATIONS, Deviation, Difference, compare, compare_manifests, leaves, read_deviations
 
 LEAVES = leaves()
 
@@ -21,7 +22,11 @@ LEAVES = leaves()
 @functools.cache
 def _differences() -> dict[str, list[Difference]]:
     library = aicrc.load_library(use_env=False)
-    return {leaf: compare(leaf, library.compile(criteria).document) for leaf, criteria in LEAVES.items()}
+    found = {}
+    for leaf, criteria in LEAVES.items():
+        document = library.compile(criteria).document
+        found[leaf] = compare(leaf, document) + compare_manifests(leaf, document)
+    return found
 
 
 def test_twenty_leaves_are_recorded() -> None:
