@@ -3,7 +3,7 @@
 Codes are grouped by stage so that a code tells a reader where to look:
 E00xx internal errors, E01xx reading and parsing, E02xx loading (imports, definitions), E03xx names and criteria,
 E04xx evaluation (values, layers), E05xx solving (dependencies), E06xx command-line input,
-E07xx importing the reference system's files.
+E07xx importing the reference system's files, E08xx bundles (writing, reading back, verifying).
 """
 
 from __future__ import annotations
@@ -53,6 +53,15 @@ CODES: dict[str, str] = {
     "E0702": "overlay base chain loops or breaks",
     "E0703": "file missing, unreadable, or outside the data folder",
     "E0704": "reference construct aicrc cannot express",
+    "E0801": "bundle output folder exists and is not empty (--force replaces it)",
+    "E0802": "cannot write the bundle",
+    "E0803": "not a compiled recipe (or one edited out of shape: order, waves, needs)",
+    "E0804": "a name in the recipe cannot be used in a bundle (Helm release, folder, namespace, chart)",
+    "E0805": "not a bundle: no such folder, or no checksums.txt in it",
+    "E0806": "checksums.txt line malformed, repeated, or naming a path outside the bundle",
+    "E0807": "bundle file does not match checksums.txt",
+    "E0808": "bundle file listed in checksums.txt is missing",
+    "E0809": "bundle file not listed in checksums.txt",
     "W0001": "a criterion matched no specific layer: the generic configuration applies for it",
     "W0002": "a compiled value at a path the component's values schema does not have",
     "W0003": "a compiled value the component's values schema does not allow",

@@ -1,0 +1,37 @@
+"""A bundle from a recipe: each deployer's files, the compiled recipe as recipe.yaml, checksums.txt.
+
+With one deployer its files are the bundle; with several, each deployer's bundle goes in a folder
+named after it, and a checksums.txt at the top covers them all (theirs included), so the whole and
+each part verify alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aicrc.bundle import deployers
+from aicrc.bundle.checksums import add_checksums
+from aicrc.bundle.deployers.base import Deployer
+from aicrc.bundle.files import Bundle
+from aicrc.bundle.recipe import Recipe
+from aicrc.compiler.emit.text import to_yaml
+
+RECIPE_FILE = "recipe.yaml"
+
+
+def build_bundle(recipe: Recipe, deployer_names: Sequence[str]) -> Bundle:
+    chosen = [deployers.load(name) for name in dict.fromkeys(deployer_names)]
+    if len(chosen) == 1:
+        return _one(recipe, chosen[0])
+    bundle = Bundle()
+    for deployer in chosen:
+        bundle.include(deployer.name, _one(recipe, deployer))
+    add_checksums(bundle)
+    return bundle
+
+
+def _one(recipe: Recipe, deployer: Deployer) -> Bundle:
+    bundle = deployer.render(recipe)
+    bundle.add(RECIPE_FILE, to_yaml(dict(recipe.document)))  # what `aicrc compile` prints, byte for byte
+    add_checksums(bundle)
+    return bundle
