@@ -3,7 +3,8 @@
 Codes are grouped by stage so that a code tells a reader where to look:
 E00xx internal errors, E01xx reading and parsing, E02xx loading (imports, definitions), E03xx names and criteria,
 E04xx evaluation (values, layers), E05xx solving (dependencies), E06xx command-line input,
-E07xx importing the reference system's files, E08xx bundles (writing, reading back, verifying).
+E07xx importing the reference system's files, E08xx bundles (writing, reading back, verifying),
+E09xx snapshots and validation.
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ CODES: dict[str, str] = {
     "E0807": "bundle file does not match checksums.txt",
     "E0808": "bundle file listed in checksums.txt is missing",
     "E0809": "bundle file not listed in checksums.txt",
+    "E0810": "a GitOps bundle (argocd, flux) needs the Git repository it will be pushed to (--repo URL)",
+    "E0811": "--repo or --revision is not one the deployer's controller can use",
+    "E0901": "snapshot is not valid YAML or JSON (syntax, a key given twice, an alias, nesting too deep)",
+    "E0902": "not a Snapshot document (empty, another kind, or an unknown apiVersion)",
+    "E0903": "snapshot format newer than this aicrc reads",
+    "E0904": "snapshot field of the wrong shape (unknown field, a reading that is not a scalar, an explicit tag)",
     "W0001": "a criterion matched no specific layer: the generic configuration applies for it",
     "W0002": "a compiled value at a path the component's values schema does not have",
     "W0003": "a compiled value the component's values schema does not allow",

@@ -8,8 +8,9 @@ sources or the AST, so `aicrc bundle --compiled FILE` gives the same bytes as bu
     recipe.py          the compiled recipe as bundles read it, and the names they can use
     compiled_file.py   a compiled recipe read back from a file, validated, with located errors
     files.py           the bundle model: relative path -> bytes and mode, in order
-    build.py           deployers' files + recipe.yaml + checksums.txt; several deployers side by side
-    deployers/         one module per deployer (helm); each turns a Recipe into files
+    build.py           deployers' files + recipe.yaml + checksums.txt; several deployers side by side,
+                       the GitOps ones given the Git repository the bundle is pushed to
+    deployers/         one module per deployer (helm, argocd, flux, helmfile); each turns a Recipe into files
     graph.py           the dependency graph and install waves (Mermaid, DOT, JSON)
     checksums.py       checksums.txt, in the format `sha256sum -c` reads
     verify.py          a bundle on disk checked against its checksums, as a trust level

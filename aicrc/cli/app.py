@@ -14,13 +14,30 @@ import os
 import sys
 from collections.abc import Sequence
 
-from aicrc.cli import bundle, check, compile, diff, explain, fmt, graph, import_, lsp, matrix, query, schema, stats, verify
+from aicrc.cli import (
+    bundle,
+    check,
+    compile,
+    diff,
+    explain,
+    fmt,
+    graph,
+    import_,
+    lsp,
+    matrix,
+    query,
+    schema,
+    snapshot,
+    stats,
+    validate,
+    verify,
+)
 from aicrc.cli.criteria import parse_with_criteria
 from aicrc.cli.exits import ExitCode, exit_codes
 from aicrc.cli.parsing import CommandParser, UsageError, parse_strictly, reject
 from aicrc.version import __version__
 
-COMMANDS = (compile, explain, query, stats, diff, matrix, schema, fmt, check, lsp, import_, bundle, verify, graph)
+COMMANDS = (compile, explain, query, stats, diff, matrix, schema, fmt, check, lsp, import_, bundle, verify, graph, snapshot, validate)
 
 DESCRIPTION = "Compile recipes for GPU-accelerated Kubernetes into version-locked deployment configurations."
 EPILOG = exit_codes(

@@ -19,11 +19,13 @@ from aicrc.cli.parsing import CommandParser, Handler, Subparsers, UsageError, ad
 
 if TYPE_CHECKING:
     from aicrc.api import Compilation, Library
+    from aicrc.cluster.snapshot import Snapshot
 
 EPILOG = """\
 criteria: instead of a recipe FILE, name the cluster with one flag per dimension of the library,
   e.g. --service eks --accelerator gb200 --os ubuntu --intent training (--platform follows intent),
   or read a RecipeCriteria YAML file with --criteria FILE. Values are case-insensitive; `any` = unset.
+  --snapshot FILE infers the criteria not given from a cluster's snapshot (accelerator, os, service).
   A FILE that does not exist here names a recipe shipped with aicrc (blackwell-eks-training).
 """
 
@@ -37,6 +39,7 @@ def add_criteria_command(subparsers: Subparsers, name: str, summary: str, *, han
     parser.add_argument("-h", "--help", action="store_true", help="show this help message and exit")
     parser.add_argument("inputs", nargs="*", metavar=inputs)
     parser.add_argument("--criteria", metavar="FILE", help="a RecipeCriteria YAML file (the reference system's format)")
+    parser.add_argument("--snapshot", metavar="FILE", help="a cluster's Snapshot: criteria not given are inferred from it")
     add_overlay_option(parser)
     add_set_option(parser)
     parser.add_argument("--strict", action="store_true", help="treat warnings (W codes) as errors")
@@ -54,7 +57,7 @@ def parse_with_criteria(parser: CommandParser, argv: Sequence[str]) -> argparse.
         library = load_library(first.overlay)
     except diag.AicrcError as failure:
         report_error(failure, first.format)
-        parser.exit(ExitCode.INPUT_ERROR)
+        parser.exit(getattr(first, "input_error", ExitCode.INPUT_ERROR))  # validate: 2, could not check
     _declare_dimension_flags(parser, library)
     if first.help:
         parser.print_help()
@@ -86,9 +89,11 @@ class _DimensionFlag(argparse.Action):
         namespace.dimensions = [*namespace.dimensions, (self.dest, values)]
 
 
-def compile_from_args(args: argparse.Namespace) -> Compilation:
-    """Compile what the command line names: `[FILE]` and criteria flags."""
-    return _compile(args, _recipe_file(args, list(args.inputs), "FILE"))
+def compile_from_args(args: argparse.Namespace, *, snapshot: Snapshot | None = None) -> Compilation:
+    """Compile what the command line names: `[FILE]` and criteria flags. A command that reads
+    --snapshot itself (validate) passes it: a recipe FILE may then stand beside it, and criteria are
+    inferred from it only without one."""
+    return _compile(args, _recipe_file(args, list(args.inputs), "FILE"), snapshot)
 
 
 def compile_and_select(args: argparse.Namespace, selector: str) -> tuple[Compilation, str]:
@@ -102,7 +107,7 @@ def compile_and_select(args: argparse.Namespace, selector: str) -> tuple[Compila
 
 def _recipe_file(args: argparse.Namespace, given: list[str], shape: str) -> str | None:
     """The recipe FILE, or None when criteria alone say what to compile."""
-    if len(given) > 1 or not (given or args.criteria or args.dimensions):
+    if len(given) > 1 or not (given or args.criteria or args.dimensions or args.snapshot):
         raise UsageError(_expected(shape))
     return given[0] if given else None
 
@@ -111,7 +116,7 @@ def _expected(shape: str) -> str:
     return f"expected {shape} (or criteria flags instead of FILE)"
 
 
-def _compile(args: argparse.Namespace, file: str | None) -> Compilation:
+def _compile(args: argparse.Namespace, file: str | None, snapshot: Snapshot | None = None) -> Compilation:
     from pathlib import Path
 
     from aicrc import diagnostics as diag
@@ -119,6 +124,8 @@ def _compile(args: argparse.Namespace, file: str | None) -> Compilation:
     from aicrc.cli.output import print_warnings
     from aicrc.cli.recipe_names import recipe_path
 
+    if file is not None and args.snapshot and snapshot is None:
+        raise UsageError("--snapshot infers criteria in place of a recipe FILE: give one or the other")
     overrides = [parse_override(text) for text in args.set]
     criteria = [RawCriterion(name, value, where=f"--{name}") for name, value in args.dimensions]
     extra_sources = {}
@@ -128,6 +135,12 @@ def _compile(args: argparse.Namespace, file: str | None) -> Compilation:
         from_file, source = read_criteria_file(Path(args.criteria))
         criteria = from_file + criteria
         extra_sources[source.display] = source
+    if args.snapshot and file is None:
+        from aicrc.cli.snapshot import criteria_from_snapshot
+        from aicrc.cluster.read import read_snapshot
+
+        snapshot = snapshot or read_snapshot(Path(args.snapshot), args.snapshot)
+        criteria = criteria + criteria_from_snapshot(snapshot, args.snapshot, args.library, criteria)
     library: Library = args.library
     try:
         if file is not None:

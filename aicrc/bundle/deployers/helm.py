@@ -22,7 +22,18 @@ from pathlib import Path
 
 from aicrc.bundle import graph
 from aicrc.bundle.deployers.base import Deployer
-from aicrc.bundle.deployers.common import add_component_files, code, manifest_paths, table, values_path
+from aicrc.bundle.deployers.common import (
+    VERIFY,
+    add_component_files,
+    before_you_install,
+    chart_cells,
+    code,
+    manifest_paths,
+    table,
+    values_path,
+    waves_list,
+    written_by,
+)
 from aicrc.bundle.files import Bundle
 from aicrc.bundle.recipe import Component, Recipe
 from aicrc.records import Record
@@ -235,16 +246,6 @@ def _links(names: list[str] | tuple[str, ...]) -> str:
 
 
 def _readme(recipe: Recipe) -> str:
-    criteria = table(("criterion", "value"), [(name, code(value)) for name, value in recipe.criteria.items()])
-    constraints = (
-        table(
-            ("measurement", "must be", "set by layer"),
-            [(code(c.name), code(f"{c.operator} {c.value}"), c.layer) for c in recipe.constraints],
-        )
-        if recipe.constraints
-        else "None.\n"
-    )
-    checks = "".join(f"- {phase}: {', '.join(names)}\n" for phase, names in recipe.checks.items()) or "None.\n"
     components = table(
         ("step", "wave", "component", "chart", "version", "namespace", "needs"),
         [
@@ -252,15 +253,13 @@ def _readme(recipe: Recipe) -> str:
                 str(step),
                 str(component.wave),
                 f"[{component.name}]({component.name}/README.md)",
-                code(component.chart.reference) if component.chart else f"manifests ({len(component.manifests)})",
-                code(component.chart.version) if component.chart else "",
+                *chart_cells(component),
                 code(component.namespace),
                 ", ".join(component.needs),
             )
             for step, component in enumerate(recipe.components, start=1)
         ],
     )
-    waves = "".join(f"- wave {number}: {', '.join(c.name for c in wave)}\n" for number, wave in enumerate(recipe.waves))
     by_hand = "\n".join(
         f"(cd {component.name} && {_by_hand(command, component.name)})"
         for component in recipe.components
@@ -268,19 +267,8 @@ def _readme(recipe: Recipe) -> str:
     )
     return f"""# {recipe.name}: Helm bundle
 
-Written by `aicrc bundle` from the compiled recipe `{recipe.name}` (`recipe.yaml`, compiled by {recipe.compiler};
-digest {code(recipe.digest)}). It installs {len(recipe.components)} components with Helm and kubectl.
-Layers applied, lowest precedence first: {", ".join(recipe.layers)}.
-
-{criteria}
-## Before you install
-
-The cluster must meet these constraints:
-
-{constraints}
-Validation checks, by phase:
-
-{checks}
+{written_by(recipe, "with Helm and kubectl")}
+{before_you_install(recipe)}
 ## Install
 
 ```bash
@@ -301,7 +289,7 @@ components of one wave could be installed together; `deploy.sh` installs them on
 the order below.
 
 {components}
-{waves}
+{waves_list(recipe)}
 ```mermaid
 {graph.mermaid(recipe)}```
 
@@ -314,8 +302,4 @@ Each component's folder has a README with its commands. All of them, in order, f
 {by_hand}
 ```
 
-## Verify
-
-`aicrc verify .` checks every file against `checksums.txt` and names any file changed, missing or
-added. Without aicrc, `sha256sum -c checksums.txt` checks the files it lists.
-"""
+{VERIFY}"""

@@ -1,0 +1,10 @@
+"""The cluster room: what a cluster really is, measured, and how it compares with a compiled recipe.
+
+    collectors --collect--> Snapshot --infer--> criteria (for the compiler)
+                               |
+    CompiledRecipe.constraints +--check--> readiness results --report--> table, JSON, CTRF, JUnit
+
+Data flows one way: collectors produce a Snapshot (the reference system's document, `snapshot.py`);
+inference and readiness read a Snapshot and a compiled recipe (the document or its pydantic model),
+never the language's AST.
+"""
