@@ -55,7 +55,7 @@ def tree(folder: Path) -> dict[str, tuple[bytes, int]]:
 
 def test_the_flagship_bundle_has_a_folder_per_component_and_the_bundle_files(flagship: Recipe) -> None:
     bundle = build_bundle(flagship, ["helm"])
-    expected = {"README.md", "deploy.sh", "undeploy.sh", "recipe.yaml", "checksums.txt"}
+    expected = {"README.md", "deploy.sh", "undeploy.sh", "recipe.yaml", "sbom.cdx.json", "checksums.txt"}
     for component in flagship.components:
         expected.add(f"{component.name}/README.md")
         expected.add(f"{component.name}/values.yaml" if component.kind == "helm" else f"{component.name}/namespace.yaml")

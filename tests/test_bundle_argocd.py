@@ -48,7 +48,7 @@ def applications(bundle: Bundle, folder: str = "") -> dict[str, Any]:
 
 
 def test_the_layout(flagship: Recipe, bundle: Bundle) -> None:
-    expected = {"README.md", "app-of-apps.yaml", "recipe.yaml", "checksums.txt"}
+    expected = {"README.md", "app-of-apps.yaml", "recipe.yaml", "sbom.cdx.json", "checksums.txt"}
     for component in flagship.components:
         expected.add(f"applications/{component.name}.yaml")
         if component.chart:

@@ -48,7 +48,7 @@ def by_kind(bundle: Bundle, kind: str) -> dict[str, dict[str, Any]]:
 
 
 def test_the_layout(flagship: Recipe, bundle: Bundle) -> None:
-    expected = {"README.md", "sync.yaml", "flux/sources.yaml", "recipe.yaml", "checksums.txt"}
+    expected = {"README.md", "sync.yaml", "flux/sources.yaml", "recipe.yaml", "sbom.cdx.json", "checksums.txt"}
     for component in flagship.components:
         expected.add(f"flux/{component.name}.yaml")
         expected.add(f"{component.name}/release/helmrelease.yaml" if component.chart else f"{component.name}/namespace.yaml")

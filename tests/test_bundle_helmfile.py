@@ -42,7 +42,7 @@ def helmfile(bundle: Bundle) -> dict[str, Any]:
 
 
 def test_the_layout(flagship: Recipe, bundle: Bundle, helmfile: dict[str, Any]) -> None:
-    expected = {"README.md", "helmfile.yaml", "recipe.yaml", "checksums.txt"}
+    expected = {"README.md", "helmfile.yaml", "recipe.yaml", "sbom.cdx.json", "checksums.txt"}
     for component in flagship.components:
         if component.chart:
             expected.add(f"{component.name}/values.yaml")

@@ -79,14 +79,14 @@ def test_a_symbolic_link_is_not_followed(bundle: Path, tmp_path: Path, capsys: p
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("not a checksum line", "line 40 of checksums.txt is not `SHA256  PATH`"),
+        ("not a checksum line", "line 41 of checksums.txt is not `SHA256  PATH`"),
         (f"{'0' * 64}  ../../etc/passwd", "checksums.txt names '../../etc/passwd', outside the bundle"),
         (f"{'0' * 64}  /etc/passwd", "checksums.txt names '/etc/passwd', outside the bundle"),
     ],
 )
 def test_a_tampered_checksums_file_fails(bundle: Path, capsys: pytest.CaptureFixture[str], line: str, message: str) -> None:
     listing = bundle / "checksums.txt"
-    assert len(listing.read_text().splitlines()) == 39
+    assert len(listing.read_text().splitlines()) == 40
     listing.write_text(listing.read_text() + line + "\n")
     code, _, err = verify(bundle, capsys)
     assert code == 1 and f"error[E0806]: {message}" in err

@@ -23,8 +23,11 @@ from aicrc.cli import (
     fmt,
     graph,
     import_,
+    keygen,
     lsp,
     matrix,
+    mirror,
+    pull,
     query,
     schema,
     snapshot,
@@ -37,7 +40,27 @@ from aicrc.cli.exits import ExitCode, exit_codes
 from aicrc.cli.parsing import CommandParser, UsageError, parse_strictly, reject
 from aicrc.version import __version__
 
-COMMANDS = (compile, explain, query, stats, diff, matrix, schema, fmt, check, lsp, import_, bundle, verify, graph, snapshot, validate)
+COMMANDS = (
+    compile,
+    explain,
+    query,
+    stats,
+    diff,
+    matrix,
+    schema,
+    fmt,
+    check,
+    lsp,
+    import_,
+    bundle,
+    verify,
+    keygen,
+    pull,
+    graph,
+    mirror,
+    snapshot,
+    validate,
+)
 
 DESCRIPTION = "Compile recipes for GPU-accelerated Kubernetes into version-locked deployment configurations."
 EPILOG = exit_codes(
