@@ -5,8 +5,12 @@ from pathlib import Path
 
 import pytest
 
+import aicrc
+from aicrc.bundle.recipe import Recipe, from_document
+
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
+FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -22,3 +26,15 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     """The one switch that rewrites goldens: syrupy's own `--snapshot-update`."""
     return bool(request.config.getoption("update_snapshots"))
+
+
+@pytest.fixture(scope="session")
+def library(_private_cache: None) -> aicrc.Library:
+    """The standard library, loaded once, for the tests that only compile with it."""
+    return aicrc.load_library(use_env=False)
+
+
+@pytest.fixture(scope="session")
+def flagship(library: aicrc.Library) -> Recipe:
+    """The flagship recipe as the bundle package reads a compiled recipe."""
+    return from_document(library.compile_file(FLAGSHIP).document)

@@ -25,23 +25,14 @@ from aicrc.bundle.files import EXECUTABLE, Bundle
 from aicrc.bundle.recipe import Recipe, from_document, manifest_file_names
 from aicrc.bundle.verify import TrustLevel, verify
 from aicrc.cli import main
-from tests.conftest import ROOT
+from tests.conftest import FLAGSHIP, ROOT
 from tests.test_architecture import _lint as lint
 from tests.test_cli import run_aicrc
 
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
 RECIPES = sorted((ROOT / "recipes").glob("*.aicr"))
 REFERENCE = ROOT / "tests" / "reference" / "aicr-v0.11.1" / "bundle"
 
 
-@pytest.fixture(scope="module")
-def library() -> aicrc.Library:
-    return aicrc.load_library(use_env=False)
-
-
-@pytest.fixture(scope="module")
-def flagship(library: aicrc.Library) -> Recipe:
-    return from_document(library.compile_file(FLAGSHIP).document)
 
 
 def tree(folder: Path) -> dict[str, tuple[bytes, int]]:

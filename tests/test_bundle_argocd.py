@@ -17,19 +17,10 @@ from aicrc.bundle.files import Bundle
 from aicrc.bundle.recipe import Recipe, from_document
 from tests.conftest import ROOT
 
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
 REFERENCE = ROOT / "tests" / "reference" / "aicr-v0.11.1" / "bundle"
 REPOSITORY = Repository("https://git.example.com/platform/gpu-stack.git", "main")
 
 
-@pytest.fixture(scope="module")
-def library() -> aicrc.Library:
-    return aicrc.load_library(use_env=False)
-
-
-@pytest.fixture(scope="module")
-def flagship(library: aicrc.Library) -> Recipe:
-    return from_document(library.compile_file(FLAGSHIP).document)
 
 
 @pytest.fixture(scope="module")

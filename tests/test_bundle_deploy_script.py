@@ -14,9 +14,7 @@ import aicrc
 from aicrc.bundle.build import build_bundle
 from aicrc.bundle.recipe import Recipe, from_document
 from aicrc.bundle.writer import write_bundle
-from tests.conftest import ROOT
-
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
+from tests.conftest import FLAGSHIP
 
 # Each stub writes one line per call: its name and arguments, separated by tabs. helm fails while
 # the number in $STUB_HELM_FAILURES (a file) is above zero, counting it down.

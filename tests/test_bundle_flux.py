@@ -11,21 +11,14 @@ from typing import Any
 import pytest
 import yaml
 
-import aicrc
 from aicrc import diagnostics as diag
 from aicrc.bundle.build import build_bundle
 from aicrc.bundle.deployers.base import Repository
 from aicrc.bundle.files import Bundle
-from aicrc.bundle.recipe import Recipe, from_document
-from tests.conftest import ROOT
+from aicrc.bundle.recipe import Recipe
 
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
 REPOSITORY = Repository("https://git.example.com/platform/gpu-stack.git", "main")
 
-
-@pytest.fixture(scope="module")
-def flagship() -> Recipe:
-    return from_document(aicrc.load_library(use_env=False).compile_file(FLAGSHIP).document)
 
 
 @pytest.fixture(scope="module")

@@ -15,19 +15,7 @@ from aicrc import diagnostics as diag
 from aicrc.bundle.build import build_bundle
 from aicrc.bundle.files import Bundle
 from aicrc.bundle.recipe import Recipe, from_document
-from tests.conftest import ROOT
-
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
-
-
-@pytest.fixture(scope="module")
-def library() -> aicrc.Library:
-    return aicrc.load_library(use_env=False)
-
-
-@pytest.fixture(scope="module")
-def flagship(library: aicrc.Library) -> Recipe:
-    return from_document(library.compile_file(FLAGSHIP).document)
+from tests.conftest import FLAGSHIP
 
 
 @pytest.fixture(scope="module")

@@ -32,11 +32,10 @@ from aicrc.bundle.recipe import Recipe, from_document
 from aicrc.bundle.verify import TrustLevel, verify
 from aicrc.bundle.writer import write_bundle
 from aicrc.cli import main
-from tests.conftest import ROOT
+from tests.conftest import FLAGSHIP, ROOT
 from tests.test_cli import run_aicrc
 
 RECIPES = sorted((ROOT / "recipes").glob("*.aicr"))
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
 MODELS = ROOT / "tests" / "k8s-models"
 INSTALL_HINT = "install them with `npm ci --prefix tests/k8s-models --no-audit --no-fund`"
 REPO = ["--repo", "https://git.example.com/platform/gpu-stack.git", "--revision", "main"]

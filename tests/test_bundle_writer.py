@@ -13,9 +13,7 @@ from aicrc.bundle import writer
 from aicrc.bundle.files import Bundle
 from aicrc.bundle.writer import write_bundle
 from aicrc.cli import main
-from tests.conftest import ROOT
-
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
+from tests.conftest import FLAGSHIP
 
 
 def small_bundle(text: str = "new") -> Bundle:

@@ -14,9 +14,7 @@ import pytest
 
 from aicrc import cache
 from aicrc.resources import grammar_file
-from tests.conftest import ROOT
-
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
+from tests.conftest import FLAGSHIP, ROOT
 
 
 @pytest.fixture

@@ -13,9 +13,7 @@ import pytest
 
 from aicrc.cli import main
 from aicrc.version import __version__
-from tests.conftest import ROOT
-
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
+from tests.conftest import FLAGSHIP, ROOT
 
 
 def run_aicrc(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

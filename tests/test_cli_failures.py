@@ -14,9 +14,7 @@ import pytest
 
 from aicrc.cli import main
 from aicrc.cli.exits import ExitCode
-from tests.conftest import ROOT
-
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
+from tests.conftest import FLAGSHIP, ROOT
 
 
 def _raise(exception: BaseException) -> Callable[..., ExitCode]:

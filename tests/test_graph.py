@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from aicrc.cli import main
-from tests.conftest import ROOT
+from tests.conftest import FLAGSHIP, ROOT
 
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
 RECIPES = sorted((ROOT / "recipes").glob("*.aicr"))
 
 

@@ -23,9 +23,8 @@ from aicrc import diagnostics as diag
 from aicrc.bundle import oci, tarball
 from aicrc.bundle.files import Bundle
 from aicrc.cli import main
-from tests.conftest import ROOT
+from tests.conftest import FLAGSHIP
 
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
 REGISTRY = Path("/usr/bin/docker-registry")
 
 

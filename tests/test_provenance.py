@@ -16,9 +16,7 @@ from aicrc import api
 from aicrc.bundle import provenance
 from aicrc.cli import main
 from aicrc.version import __version__
-from tests.conftest import ROOT
-
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
+from tests.conftest import FLAGSHIP
 
 
 @pytest.fixture(scope="module")

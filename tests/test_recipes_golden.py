@@ -15,10 +15,6 @@ RECIPES = sorted((ROOT / "recipes").glob("*.aicr"))
 GOLDEN_RECIPES = GOLDEN / "recipes"
 
 
-@pytest.fixture(scope="module")
-def library() -> aicrc.Library:
-    return aicrc.load_library(use_env=False)
-
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=[r.stem for r in RECIPES])
 def test_recipe_matches_golden(recipe: Path, library: aicrc.Library, update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -24,10 +24,6 @@ from tests.conftest import ROOT
 RECIPES = sorted((ROOT / "recipes").glob("*.aicr"))
 
 
-@pytest.fixture(scope="module")
-def library() -> aicrc.Library:
-    return aicrc.load_library(use_env=False)
-
 
 def recipe_of(library: aicrc.Library, name: str) -> Recipe:
     return from_document(library.compile_file(ROOT / "recipes" / f"{name}.aicr").document)

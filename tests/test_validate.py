@@ -27,13 +27,12 @@ from aicrc.cluster.read import read_snapshot
 from aicrc.cluster.readiness import check_readiness
 from aicrc.cluster.snapshot import Snapshot, to_data
 from aicrc.cluster.versions import evaluate, parse_version
-from tests.conftest import ROOT
+from tests.conftest import FLAGSHIP, ROOT
 
 SNAPSHOTS = ROOT / "tests" / "fixtures" / "snapshots"
 H200 = SNAPSHOTS / "h200-ubuntu-24.04.yaml"
 DEBIAN = SNAPSHOTS / "aicr-v0.11.1-no-gpu-debian-12.yaml"
 CTRF_SCHEMA = SNAPSHOTS / "ctrf" / "ctrf-schema-0.0.json"
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
 H100_EKS = ROOT / "recipes" / "h100-eks-training.aicr"
 
 KERNEL, K8S = "OS.sysctl./proc/sys/kernel/osrelease", "K8s.server.version"

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 
 from aicrc.cli import main
-from tests.conftest import ROOT
+from tests.conftest import FLAGSHIP, ROOT
 
-FLAGSHIP = ROOT / "recipes" / "blackwell-eks-training.aicr"
 REFERENCE = ROOT / "tests" / "reference" / "aicr-v0.11.1" / "bundle"
 
 
