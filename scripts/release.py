@@ -222,15 +222,10 @@ def statement(subjects: Sequence[Path], packages: Mapping[str, Package], epoch: 
 
 def sign(document: Mapping[str, Any], keyfile: Path) -> str:
     """The statement as a one-line DSSE envelope, signed as `aicrc bundle --sign` signs provenance."""
-    from securesystemslib.dsse import Envelope
-
-    from aicrc.bundle.provenance import PAYLOAD_TYPE
+    from aicrc.bundle.provenance import sign_statement
     from aicrc.bundle.signing import load_signer
 
-    payload = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
-    envelope = Envelope(payload, PAYLOAD_TYPE, {})
-    envelope.sign(load_signer(keyfile))
-    return json.dumps(envelope.to_dict(), sort_keys=True, separators=(",", ":")) + "\n"
+    return sign_statement(document, load_signer(keyfile))
 
 
 def release(output: Path, key: Path | None = None, prebuilt: Path | None = None) -> list[Path]:

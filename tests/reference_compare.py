@@ -14,7 +14,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -134,29 +134,58 @@ def _constraint_text(constraint: dict[str, Any]) -> str:
 # ---- manifests -------------------------------------------------------------------------------------
 
 
-def reference_manifests(leaf: str) -> dict[str, list[dict[str, Any]]]:
-    """Component -> the Kubernetes objects of its manifests in the reference's bundle for `leaf`:
-    each manifest file rendered from the leaf's recorded values as its bundler renders them (a
-    Go template; no bundle options), as `aicrc import` renders them (aicrc/interop/aicr_manifests.py)."""
-    from aicrc.interop import gotemplate
-    from aicrc.interop.aicr_manifests import bundle_values
+def registry() -> dict[str, Any]:
+    """The reference's component registry, by name (its node-scheduling paths shape bundle values)."""
     from aicrc.interop.aicr_model import Registry
 
-    registry = Registry.model_validate(yaml.safe_load((REFERENCE / "data" / "registry.yaml").read_text()))
-    configs = {config.name: config for config in registry.components}
-    values = json.loads((REFERENCE / "query" / f"{leaf}.json").read_text())["components"]
-    recipe = yaml.safe_load((REFERENCE / "recipe" / f"{leaf}.yaml").read_text())
-    found: dict[str, list[dict[str, Any]]] = {}
+    parsed = Registry.model_validate(yaml.safe_load((REFERENCE / "data" / "registry.yaml").read_text(encoding="utf-8")))
+    return {config.name: config for config in parsed.components}
+
+
+def template_data(component: str, values: Any, namespace: str, chart: str, version: str) -> Any:
+    """What the reference's bundler passes a manifest template: `.Values`, `.Release`, `.Chart`."""
+    from aicrc.interop import gotemplate
+
+    return gotemplate.Struct(
+        "manifest.templateData",
+        {
+            "Values": {component: values if values is not None else {}},
+            "Release": gotemplate.Struct("manifest.releaseData", {"Namespace": namespace, "Service": "Helm"}),
+            "Chart": gotemplate.Struct("manifest.chartData", {"Name": chart, "Version": version.removeprefix("v") or "0.1.0"}),
+        },
+    )
+
+
+def reference_bundle(leaf: str) -> dict[tuple[str, str], str]:
+    """(component, file name) -> content: each manifest of the reference's recorded recipe for
+    `leaf`, rendered from its recorded values as its bundler renders them (a Go template; no bundle
+    options), as `aicrc import` renders them (aicrc/interop/aicr_manifests.py). A component the
+    recipe disables, or a rendering with no objects, is not in the bundle."""
+    from aicrc.interop import gotemplate
+    from aicrc.interop.aicr_manifests import bundle_values
+
+    configs = registry()
+    values = json.loads((REFERENCE / "query" / f"{leaf}.json").read_text(encoding="utf-8"))["components"]
+    recipe = yaml.safe_load((REFERENCE / "recipe" / f"{leaf}.yaml").read_text(encoding="utf-8"))
+    manifests: dict[tuple[str, str], str] = {}
     for ref in recipe["componentRefs"]:
+        if (ref.get("overrides") or {}).get("enabled") is False:
+            continue  # not deployed
         name = ref["name"]
-        scheduled = bundle_values(values[name].get("values") or {}, configs.get(name))
-        version = ref.get("version", "").removeprefix("v") or "0.1.0"
-        chart = gotemplate.Struct("manifest.chartData", {"Name": ref.get("chart") or name, "Version": version})
-        release = gotemplate.Struct("manifest.releaseData", {"Namespace": ref.get("namespace", ""), "Service": "Helm"})
-        data = gotemplate.Struct("manifest.templateData", {"Values": {name: scheduled}, "Release": release, "Chart": chart})
-        for file in ref.get("manifestFiles", ()):
-            rendered = gotemplate.render(gotemplate.parse((REFERENCE / "data" / file).read_text()), data)
-            found.setdefault(name, []).extend(d for d in yaml.safe_load_all(rendered) if d)
+        scheduled = bundle_values(values[name].get("values", {}), configs.get(name))
+        data = template_data(name, scheduled, ref.get("namespace", ""), ref.get("chart") or name, ref.get("version", ""))
+        for file in sorted(ref.get("manifestFiles", ())):
+            rendered = gotemplate.render(gotemplate.parse((REFERENCE / "data" / file).read_text(encoding="utf-8")), data)
+            if any(line.strip() and not line.strip().startswith("#") and line.strip() != "---" for line in rendered.split("\n")):
+                manifests[(name, PurePosixPath(file).name)] = rendered
+    return manifests
+
+
+def reference_manifests(leaf: str) -> dict[str, list[dict[str, Any]]]:
+    """Component -> the Kubernetes objects of its manifests in the reference's bundle for `leaf`."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for (component, _), text in reference_bundle(leaf).items():
+        found.setdefault(component, []).extend(d for d in yaml.safe_load_all(text) if d)
     return found
 
 

@@ -27,8 +27,8 @@ from aicrc.compiler.evaluate.values import leaf_paths, same
 from aicrc.compiler.load import loader
 from aicrc.interop import gotemplate
 from aicrc.interop.aicr_manifests import bundle_values
-from aicrc.interop.aicr_model import ComponentConfig, Registry
 from tests.conftest import ROOT
+from tests.reference_compare import reference_bundle, registry, template_data
 
 REFERENCE = ROOT / "tests" / "reference" / "aicr-v0.11.1"
 ORACLE = ROOT / "tests" / "fixtures" / "aicr" / "gotemplate" / "cases.json"
@@ -116,48 +116,14 @@ def test_leaf_compiles_to_the_reference_recipe(imported: Imported, leaf: str, cr
         assert different == [], (name, [(p, expected[p], compiled[p]) for p in different])
 
 
-def _registry() -> dict[str, ComponentConfig]:
-    registry = Registry.model_validate(yaml.safe_load((REFERENCE / "data" / "registry.yaml").read_text(encoding="utf-8")))
-    return {c.name: c for c in registry.components}
-
-
-def _reference_bundle(leaf: str) -> dict[tuple[str, str], str]:
-    """(component, file name) -> content: each manifest of the reference's recorded recipe,
-    rendered from its recorded values as its bundler renders them (bundle options left out)."""
-    registry, values = _registry(), _query(leaf)["components"]
-    manifests: dict[tuple[str, str], str] = {}
-    for ref in _recipe(leaf)["componentRefs"]:
-        if (ref.get("overrides") or {}).get("enabled") is False:
-            continue  # not deployed
-        scheduled = bundle_values(values[ref["name"]].get("values", {}), registry.get(ref["name"]))
-        data = _data(ref["name"], scheduled, ref.get("namespace", ""), ref.get("chart") or ref["name"], ref.get("version", ""))
-        for file in sorted(ref.get("manifestFiles", ())):
-            text = (REFERENCE / "data" / file).read_text(encoding="utf-8")
-            rendered = gotemplate.render(gotemplate.parse(text), data)
-            if any(line.strip() and not line.strip().startswith("#") and line.strip() != "---" for line in rendered.split("\n")):
-                manifests[(ref["name"], PurePosixPath(file).name)] = rendered
-    return manifests
-
-
-def _data(component: str, values: Any, namespace: str, chart: str, version: str) -> gotemplate.Struct:
-    return gotemplate.Struct(
-        "manifest.templateData",
-        {
-            "Values": {component: values if values is not None else {}},
-            "Release": gotemplate.Struct("manifest.releaseData", {"Namespace": namespace, "Service": "Helm"}),
-            "Chart": gotemplate.Struct("manifest.chartData", {"Name": chart, "Version": version.removeprefix("v") or "0.1.0"}),
-        },
-    )
-
-
 def _manifests(document: dict[str, Any]) -> dict[tuple[str, str], str]:
     return {(c["name"], PurePosixPath(m["name"]).name): m["content"] for c in document["components"] for m in c["manifests"]}
 
 
 @pytest.mark.parametrize(("leaf", "criteria"), LEAVES, ids=[leaf for leaf, _ in LEAVES])
-def test_leaf_manifests_are_the_reference_bundle(imported: Imported, leaf: str, criteria: dict[str, str]) -> None:
+def test_leaf_manifests_are_thereference_bundle(imported: Imported, leaf: str, criteria: dict[str, str]) -> None:
     ours = _manifests(imported.compile(leaf, criteria))
-    theirs = _reference_bundle(leaf)
+    theirs = reference_bundle(leaf)
     assert sorted(ours) == sorted(theirs)
     assert [key for key in theirs if ours[key] != theirs[key]] == []
 
@@ -171,11 +137,11 @@ def test_recorded_bundles_hold_exactly_these_manifests_and_values(imported: Impo
     files = {(p.parent.parent.name, p.name): p.read_text(encoding="utf-8") for p in bundle.glob("*/manifests/*")}
     assert len(files) >= 3
     assert _manifests(imported.compile(leaf, criteria)) == files
-    assert _reference_bundle(leaf) == files
-    registry = _registry()
+    assert reference_bundle(leaf) == files
+    configs = registry()
     for name, component in _query(leaf)["components"].items():
         written = [d for d in yaml.safe_load_all((bundle / name / "values.yaml").read_text(encoding="utf-8")) if d is not None]
-        assert same(bundle_values(component.get("values", {}), registry.get(name)), written[0] if written else {}), name
+        assert same(bundle_values(component.get("values", {}), configs.get(name)), written[0] if written else {}), name
 
 
 def test_templates_render_per_leaf(imported: Imported) -> None:
@@ -230,7 +196,7 @@ ORACLE_CASES = _oracle_cases()
 def test_renderer_matches_go(case: dict[str, Any]) -> None:
     """Each case as Go 1.19's text/template and yaml.v3 rendered it (generate.py there)."""
     template = case.get("template") or (REFERENCE / "data" / case["file"]).read_text(encoding="utf-8")
-    data = _data(case["component"], case["values"], "ns", "chart", "1.2.3")
+    data = template_data(case["component"], case["values"], "ns", "chart", "1.2.3")
     if not case["ok"]:
         with pytest.raises(gotemplate.GoTemplateError):
             gotemplate.render(gotemplate.parse(template), data)
@@ -257,7 +223,7 @@ def test_renderer_matches_go(case: dict[str, Any]) -> None:
     ],
 )
 def test_renderer_refuses_what_it_does_not_render(template: str, message: str, where: tuple[int, int]) -> None:
-    data = _data("x", {"k\nl": 1}, "ns", "c", "1")
+    data = template_data("x", {"k\nl": 1}, "ns", "c", "1")
     with pytest.raises(gotemplate.GoTemplateError) as failure:
         gotemplate.render(gotemplate.parse(template), data)
     assert message in failure.value.message and failure.value.unsupported
@@ -284,7 +250,7 @@ def test_renderer_refuses_what_it_does_not_render(template: str, message: str, w
     ],
 )
 def test_renderer_errors_are_located(template: str, message: str) -> None:
-    data = _data("x", {"s": "text", "n": None}, "ns", "c", "1")
+    data = template_data("x", {"s": "text", "n": None}, "ns", "c", "1")
     with pytest.raises(gotemplate.GoTemplateError) as failure:
         gotemplate.render(gotemplate.parse(template), data)
     assert message in failure.value.message and not failure.value.unsupported

@@ -72,7 +72,12 @@ def statement(bundle: Bundle, recipe: Recipe, deployers: Sequence[str], inputs: 
 def add_provenance(bundle: Bundle, recipe: Recipe, deployers: Sequence[str], inputs: Sequence[Input], signer: Signer) -> None:
     """Sign the statement over the bundle as it is now and add it; checksums.txt is written already
     and does not list this file (it cannot: the file covers checksums.txt)."""
-    payload = json.dumps(statement(bundle, recipe, deployers, inputs), sort_keys=True, separators=(",", ":")).encode()
+    bundle.add(NAME, sign_statement(statement(bundle, recipe, deployers, inputs), signer))
+
+
+def sign_statement(document: Mapping[str, Any], signer: Signer) -> str:
+    """An in-toto statement as a one-line DSSE envelope (canonical JSON), signed with `signer`."""
+    payload = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
     envelope = Envelope(payload, PAYLOAD_TYPE, {})
     envelope.sign(signer)
-    bundle.add(NAME, json.dumps(envelope.to_dict(), sort_keys=True, separators=(",", ":")) + "\n")
+    return json.dumps(envelope.to_dict(), sort_keys=True, separators=(",", ":")) + "\n"

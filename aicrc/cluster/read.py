@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from aicrc import diagnostics as diag
 from aicrc.cluster.snapshot import API_GROUP, API_VERSION, KIND, Snapshot
+from aicrc.compiler.load.files import decode_utf8
 from aicrc.source import SourceFile, Span
 
 MAX_SNAPSHOT_BYTES = 4 * 1024 * 1024
@@ -134,17 +135,7 @@ def _read_text(path: Path, display: str) -> str:
         raise diag.error("E0104", f"cannot read {display}: {failure.strerror}") from None
     if len(data) > MAX_SNAPSHOT_BYTES:
         raise _too_large(display, len(data))
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as failure:
-        line = data.count(b"\n", 0, failure.start) + 1
-        col = failure.start - (data.rfind(b"\n", 0, failure.start) + 1) + 1
-        raise diag.error(
-            "E0103",
-            f"{display} is not UTF-8 text (byte 0x{data[failure.start]:02x} at offset {failure.start})",
-            Span(display, line, col, line, col + 1),
-            help="snapshots are YAML or JSON, in UTF-8",
-        ) from None
+    return decode_utf8(data, display, help="snapshots are YAML or JSON, in UTF-8")
 
 
 def _size(fd: int) -> int:

@@ -37,8 +37,13 @@ def read_source(path: Path, display: str) -> SourceFile:
     except OSError as failure:
         raise diag.error("E0104", f"cannot read {display}: {failure.strerror}") from None
     check_size(display, len(data))
+    return SourceFile(display, decode_utf8(data, display, help="save the file as UTF-8"), path)
+
+
+def decode_utf8(data: bytes, display: str, *, help: str) -> str:
+    """`data` as UTF-8 text without a byte-order mark; E0103 at the first byte that is not UTF-8."""
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as failure:
         line = data.count(b"\n", 0, failure.start) + 1
         col = failure.start - (data.rfind(b"\n", 0, failure.start) + 1) + 1
@@ -46,6 +51,5 @@ def read_source(path: Path, display: str) -> SourceFile:
             "E0103",
             f"{display} is not UTF-8 text (byte 0x{data[failure.start]:02x} at offset {failure.start})",
             Span(display, line, col, line, col + 1),
-            help="save the file as UTF-8",
+            help=help,
         ) from None
-    return SourceFile(display, text.removeprefix("\ufeff"), path)
