@@ -76,6 +76,7 @@ CODES: dict[str, str] = {
     "E0902": "not a Snapshot document (empty, another kind, or an unknown apiVersion)",
     "E0903": "snapshot format newer than this aicrc reads",
     "E0904": "snapshot field of the wrong shape (unknown field, a reading that is not a scalar, an explicit tag)",
+    "E0910": "Kubernetes API call failed (kubeconfig unreadable, server unreachable or slow, credentials or RBAC refused, object missing)",
     "W0001": "a criterion matched no specific layer: the generic configuration applies for it",
     "W0002": "a compiled value at a path the component's values schema does not have",
     "W0003": "a compiled value the component's values schema does not allow",
