@@ -234,6 +234,22 @@ def test_unknown_field_points_at_its_line(tmp_path: Path, capsys: pytest.Capture
     assert "14 |       overides:" in err
 
 
+@pytest.mark.parametrize("relative", ["overlays/eks.yaml", "components/gpu-operator/manifests/driver-config.yaml"])
+def test_a_file_that_is_not_utf8_is_located_at_its_byte(relative: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An overlay (read as YAML) and a manifest (read as text) alike: E0103 at the line and column
+    of the first byte that is not UTF-8, not at the top of the file."""
+    data = _hostile(tmp_path, relative)
+    target = data / relative
+    lines = target.read_bytes().split(b"\n")
+    lines[2] = lines[2][:3] + b"\xff" + lines[2][3:]
+    target.write_bytes(b"\n".join(lines))
+    code, _, err, out = _import(tmp_path, capsys, str(data))
+    assert code == 1 and not out.exists()
+    assert "error[E0103]" in err and "byte 0xff" in err, err
+    assert f"--> {target.resolve().as_posix()}:3:4" in err, err
+    assert "Traceback" not in err
+
+
 def test_import_overlay_onto_the_standard_library(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Without a base, the overlays extend our library: their componentRefs configure our
     components, and their layers sit above ours."""

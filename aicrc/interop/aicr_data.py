@@ -15,8 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.load.files import decode_utf8
 from aicrc.compiler.syntax.parser import check_size
-from aicrc.interop.aicr_model import ComponentConfig, RecipeMetadata, Registry, ValidatorCatalog, node_span, read_model, read_yaml
+from aicrc.interop.aicr_model import (
+    NOT_UTF8_HELP,
+    ComponentConfig,
+    RecipeMetadata,
+    Registry,
+    ValidatorCatalog,
+    node_span,
+    read_model,
+    read_yaml,
+)
 from aicrc.source import SourceFile, Span
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(-[A-Za-z0-9_]+)*")  # the names aicrc can give a layer
@@ -270,11 +280,10 @@ def manifest_text(data: AicrData, relative: str) -> tuple[str, str]:
         display = _show(path)
         try:
             check_size(display, path.stat().st_size)
-            text = path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            raise diag.error("E0103", f"{display} is not UTF-8 text", Span(display, 1, 1, 1, 1)) from None
+            content = path.read_bytes()
         except OSError as failure:
             raise diag.error("E0703", f"cannot read {display}: {failure.strerror}") from None
+        text = decode_utf8(content, display, help=NOT_UTF8_HELP)
         data.sources[display] = SourceFile(display, text, path)
         data.manifests[relative] = (text, display)
     return data.manifests[relative]

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.load.files import decode_utf8
 from aicrc.compiler.syntax.parser import check_size
 from aicrc.interop import yaml_v3
 from aicrc.source import SourceFile, Span
@@ -227,18 +228,21 @@ class ValidatorCatalog(_Strict):
     validators: list[Validator]
 
 
+# The reference reads its data folder as UTF-8 (Go's yaml.v3 refuses anything else).
+NOT_UTF8_HELP = "the reference's data files are UTF-8; re-save the file as UTF-8"
+
+
 def read_yaml(path: Path, display: str) -> tuple[SourceFile, Any, yaml.Node | None]:
     """A YAML file's text, data (as the reference's yaml.v3 reads it) and node tree; size,
     encoding and syntax problems, and a key given twice, as diagnostics."""
     try:
         check_size(display, path.stat().st_size)  # before reading: a 50 MB file is refused unread
-        text = path.read_bytes().decode("utf-8")
+        data_bytes = path.read_bytes()
     except FileNotFoundError:
         raise diag.error("E0703", f"no such file: {display}") from None
-    except UnicodeDecodeError:
-        raise diag.error("E0103", f"{display} is not UTF-8 text", Span(display, 1, 1, 1, 1)) from None
     except OSError as failure:
         raise diag.error("E0703", f"cannot read {display}: {failure.strerror}") from None
+    text = decode_utf8(data_bytes, display, help=NOT_UTF8_HELP)
     source = SourceFile(display, text, path)
     loader = yaml_v3.Loader(text)
     try:
