@@ -2,36 +2,54 @@
 
 In a wheel they ship inside the package (`aicrc/grammar`, `aicrc/stdlib`, `aicrc/recipes`); in a
 source checkout they are the top-level `grammar/`, `stdlib/` and `recipes/` folders beside the
-package.
+package. `aicrc.cache` hashes the grammar on a warm compile's path, so this module imports no
+more than `os` until a Path is asked for (pathlib costs such a compile 5 ms).
 """
 
 from __future__ import annotations
 
 import os
-from functools import cache
-from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_PACKAGE = os.path.dirname(os.path.realpath(__file__))
+_located: dict[str, str] = {}
 
 
-@cache
-def _locate(name: str) -> Path:
-    for candidate in (_PACKAGE / name, _PACKAGE.parent / name):
-        if candidate.is_dir():
-            return candidate
-    raise FileNotFoundError(f"aicrc is installed without its {name}/ folder (looked beside {_PACKAGE})")
+def locate(name: str) -> str:
+    """The folder `name` (grammar, stdlib, recipes) as a string path."""
+    if name not in _located:
+        for candidate in (os.path.join(_PACKAGE, name), os.path.join(os.path.dirname(_PACKAGE), name)):
+            if os.path.isdir(candidate):
+                _located[name] = candidate
+                break
+        else:
+            raise FileNotFoundError(f"aicrc is installed without its {name}/ folder (looked beside {_PACKAGE})")
+    return _located[name]
+
+
+def grammar_path() -> str:
+    return os.path.join(locate("grammar"), "aicr.lark")
 
 
 def grammar_file() -> Path:
-    return _locate("grammar") / "aicr.lark"
+    from pathlib import Path
+
+    return Path(grammar_path())
 
 
 def stdlib_dir() -> Path:
     """The standard library; `AICRC_STDLIB=DIR` swaps in another (to test a library change)."""
+    from pathlib import Path
+
     override = os.environ.get("AICRC_STDLIB")
-    return Path(override) if override else _locate("stdlib")
+    return Path(override) if override else Path(locate("stdlib"))
 
 
 def recipes_dir() -> Path:
     """The recipes users start from, so `aicrc compile blackwell-eks-training` works anywhere."""
-    return _locate("recipes")
+    from pathlib import Path
+
+    return Path(locate("recipes"))

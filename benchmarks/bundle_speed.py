@@ -19,51 +19,16 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-RECIPE = ROOT / "recipes" / "blackwell-eks-training.aicr"
+from measure import FLAGSHIP as RECIPE
+from measure import ROOT, median_ms, reference_binary, time_processes
+
 REFERENCE_RECIPE = ROOT / "tests" / "reference" / "aicr-v0.11.1" / "recipe" / "gb200-eks-ubuntu-training-kubeflow.yaml"
 IN_PROCESS_TARGET_MS = 20.0
 REFERENCE_RATIO_TARGET = 1.5
-
-
-def reference_binary() -> str | None:
-    given = os.environ.get("AICR_BIN")
-    if given:
-        return given
-    found = sorted(Path("/tmp/aicr-ref").rglob("aicr")) if Path("/tmp/aicr-ref").is_dir() else []
-    return next((str(path) for path in found if path.is_file() and os.access(path, os.X_OK)), None)
-
-
-def time_processes(commands: dict[str, list[str]], runs: int) -> dict[str, float]:
-    """Median wall time of each command as a new process, in ms. The commands take turns within
-    each round, so a noisy neighbour slows them all alike and the ratios stay fair."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    samples: dict[str, list[float]] = {name: [] for name in commands}
-    for _ in range(runs):
-        for name, argv in commands.items():
-            start = time.perf_counter()
-            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
-            samples[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) * 1000 for name, values in samples.items()}
-
-
-def median_ms(action: Callable[[], object], runs: int) -> float:
-    for _ in range(5):
-        action()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
 
 
 def in_process(runs: int, scratch: Path) -> dict[str, float]:
@@ -91,21 +56,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     runs = parser.parse_args().runs
     scratch = Path(tempfile.mkdtemp(prefix="bundle-speed-"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
     try:
         commands = {
-            "python -c pass": [sys.executable, "-c", "pass"],
-            "cold compile": [sys.executable, "-m", "aicrc", "compile", str(RECIPE)],  # what bundling adds to it
-            "cold bundle": [sys.executable, "-m", "aicrc", "bundle", str(RECIPE), "-d", "helm", "-o", str(scratch / "ours"), "--force"],
+            "python -c pass": ([sys.executable, "-c", "pass"], env),
+            "cold compile": ([sys.executable, "-m", "aicrc", "compile", str(RECIPE)], env),  # what bundling adds to it
+            "cold bundle": ([sys.executable, "-m", "aicrc", "bundle", str(RECIPE), "-d", "helm", "-o", str(scratch / "o"), "--force"], env),
         }
         reference = reference_binary()
         if reference:
             # the reference refuses nothing and overwrites in place: a fresh folder each run is the fair match
-            commands["reference aicr bundle"] = [
+            commands["reference aicr bundle"] = ([
                 "sh", "-c", 'rm -rf "$1" && exec "$0" bundle --recipe "$2" --output "$1" --deployer helm',
                 reference, str(scratch / "reference"), str(REFERENCE_RECIPE),
-            ]  # fmt: skip
-        time_processes(commands, 2)  # warm the compile cache and the OS page cache
-        results = time_processes(commands, runs)
+            ], env)  # fmt: skip
+        time_processes(commands, 2, ROOT)  # warm the compile cache and the OS page cache
+        results = {name: figures.wall_ms for name, figures in time_processes(commands, runs, ROOT).items()}
         results.update(in_process(runs * 3, scratch))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

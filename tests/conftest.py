@@ -38,3 +38,14 @@ def library(_private_cache: None) -> aicrc.Library:
 def flagship(library: aicrc.Library) -> Recipe:
     """The flagship recipe as the bundle package reads a compiled recipe."""
     return from_document(library.compile_file(FLAGSHIP).document)
+
+
+@pytest.fixture
+def no_ambient_cluster(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No $KUBECONFIG, no ~/.kube/config, not in a pod: the cluster only where a test names one."""
+    for name in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST", "NODE_NAME", "KUBERNETES_NODE_NAME", "HOSTNAME"):
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    return home

@@ -33,8 +33,6 @@ RECIPES = sorted((ROOT / "recipes").glob("*.aicr"))
 REFERENCE = ROOT / "tests" / "reference" / "aicr-v0.11.1" / "bundle"
 
 
-
-
 def tree(folder: Path) -> dict[str, tuple[bytes, int]]:
     """Every file under `folder`: its bytes and permission bits, by relative path."""
     return {

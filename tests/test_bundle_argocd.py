@@ -21,8 +21,6 @@ REFERENCE = ROOT / "tests" / "reference" / "aicr-v0.11.1" / "bundle"
 REPOSITORY = Repository("https://git.example.com/platform/gpu-stack.git", "main")
 
 
-
-
 @pytest.fixture(scope="module")
 def bundle(flagship: Recipe) -> Bundle:
     return build_bundle(flagship, ["argocd"], REPOSITORY)

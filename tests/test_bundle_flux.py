@@ -20,7 +20,6 @@ from aicrc.bundle.recipe import Recipe
 REPOSITORY = Repository("https://git.example.com/platform/gpu-stack.git", "main")
 
 
-
 @pytest.fixture(scope="module")
 def bundle(flagship: Recipe) -> Bundle:
     return build_bundle(flagship, ["flux"], REPOSITORY)

@@ -70,7 +70,7 @@ def test_the_key_includes_the_code_digest(cache_dir: Path, monkeypatch: pytest.M
 
 def test_editing_an_installed_copy_misses_the_cache(tmp_path: Path) -> None:
     """The reported bug: after editing transform.py in an installed copy, a compile read the
-    ASTs the unedited code had cached. A miss shows as Lark and networkx being imported again."""
+    ASTs the unedited code had cached. A miss shows as Lark being imported again."""
     site = _copy_package(tmp_path)
     script = (
         "import sys, aicrc, aicrc.cli\n"
@@ -86,11 +86,11 @@ def test_editing_an_installed_copy_misses_the_cache(tmp_path: Path) -> None:
         assert Path(where).is_relative_to(site)
         return imported
 
-    assert compile_imports() == "['lark', 'networkx']"
+    assert compile_imports() == "['lark']"
     assert compile_imports() == "[]"  # warm
     with open(site / "aicrc" / "compiler" / "syntax" / "transform.py", "a", encoding="utf-8") as handle:
         handle.write("\n# edited\n")
-    assert compile_imports() == "['lark', 'networkx']"
+    assert compile_imports() == "['lark']"
 
 
 # ---- (b) only private folders ------------------------------------------------------------------------
@@ -112,8 +112,9 @@ def test_a_folder_others_may_write_is_not_used(cache_dir: Path, mode: int) -> No
     cache_dir.mkdir()
     cache_dir.chmod(mode)
     cache.store("plan", cache.key("x"), 1)
+    cache.store_bytes("output", cache.key("x"), b"1")
     assert list(cache_dir.iterdir()) == []  # not even the namespace folder
-    assert cache.directory("grammar") is None
+    assert cache.load_bytes("output", cache.key("x")) is None
 
 
 def test_a_namespace_folder_others_may_write_is_not_used(cache_dir: Path) -> None:
@@ -213,12 +214,82 @@ def test_a_tampered_cache_compiles_to_the_same_output_and_is_rebuilt(cache_dir: 
 
     cold, warm = compile_flagship(), compile_flagship()
     assert cold == warm
-    entries = sorted(cache_dir.glob("*/*.pickle"))
-    assert {path.parent.name for path in entries} >= {"ast", "plan"}
+    entries = sorted(cache_dir.glob("*/*.pickle")) + sorted(cache_dir.glob("*/*.entry"))
+    assert {path.parent.name for path in entries} >= {"ast", "grammar", "output"}
     for path in entries:
         data = bytearray(path.read_bytes())
         data[len(data) // 2] ^= 0xFF
         path.write_bytes(bytes(data))
     assert compile_flagship() == cold
     for path in entries:  # each tampered entry was a miss, so the compile wrote it again
-        assert cache.load(path.parent.name, path.stem) is not None
+        found = cache.load(path.parent.name, path.stem) if path.suffix == ".pickle" else cache.load_bytes(path.parent.name, path.stem)
+        assert found is not None, path
+
+
+# ---- (d) entries of plain bytes ----------------------------------------------------------------------
+
+
+def test_byte_entries_are_sealed_like_pickles(cache_dir: Path) -> None:
+    cache.store_bytes("output", cache.key("b"), b"replayed as it is")
+    assert cache.load_bytes("output", cache.key("b")) == b"replayed as it is"
+    path = cache_dir / "output" / f"{cache.key('b')}.entry"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01
+    path.write_bytes(bytes(data))
+    assert cache.load_bytes("output", cache.key("b")) is None
+    assert cache.load_bytes("output", cache.key("never stored")) is None
+
+
+def test_the_fast_path_imports_no_more_than_it_needs(cache_dir: Path) -> None:
+    """A warm compile decides and replays before anything heavy is imported."""
+    heavy = ("lark", "networkx", "pydantic", "jsonschema", "yaml", "argparse", "pathlib", "typing")
+    probe = f"import sys, aicrc.cli; aicrc.cli.main(); print(sorted(m for m in {heavy} if m in sys.modules), file=sys.stderr)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def imported() -> str:
+        argv = [sys.executable, "-c", probe, "compile", str(FLAGSHIP), "--format", "json"]
+        return subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, check=True).stderr.strip()
+
+    assert "lark" in imported()
+    assert imported() == "[]"
+
+
+# ---- (e) stamps: what a stat vouches for -------------------------------------------------------------
+
+
+def test_a_stamp_vouches_only_for_a_settled_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "file"
+    path.write_text("same size")
+    assert cache.stamp(str(path)) == b""  # just written: the clock's resolution could hide another write
+    monkeypatch.setattr(cache, "SETTLING_NS", 0)
+    settled = cache.stamp(str(path))
+    assert settled and cache.stamp(str(path)) == settled
+    times = path.stat()
+    path.write_text("same SIZE")
+    os.utime(path, ns=(times.st_atime_ns, times.st_mtime_ns))  # size and mtime kept, as `cp -p` or a tool might
+    assert cache.stamp(str(path)) not in (b"", settled)  # the ctime moved
+    assert cache.stamp(str(tmp_path / "missing")) == b""
+
+
+def test_the_code_digest_is_kept_under_the_files_stamps(tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _copy_package(tmp_path)
+    package = site / "aicrc"
+    monkeypatch.setattr(cache, "_PACKAGE", str(package))
+    monkeypatch.setattr(cache, "SETTLING_NS", 0)
+    monkeypatch.setattr(cache, "_code_digest", None)
+    digest = cache.code_digest()
+    assert digest == cache.code_digest_of(package, grammar_file())
+    assert len(list((cache_dir / "code").iterdir())) == 1
+
+    hash_again = cache.code_digest_of
+    monkeypatch.setattr(cache, "code_digest_of", lambda *args: pytest.fail("the code was hashed again"))
+    monkeypatch.setattr(cache, "_code_digest", None)
+    assert cache.code_digest() == digest  # found under the stamps
+
+    edited = package / "compiler" / "solve.py"
+    times = edited.stat()
+    edited.write_text(edited.read_text().replace("Stage 4", "Stage 5", 1))  # the same size
+    os.utime(edited, ns=(times.st_atime_ns, times.st_mtime_ns))  # and the same mtime
+    monkeypatch.setattr(cache, "code_digest_of", hash_again)
+    monkeypatch.setattr(cache, "_code_digest", None)
+    assert cache.code_digest() != digest

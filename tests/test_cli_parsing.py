@@ -43,7 +43,7 @@ def test_options_may_stand_between_positional_arguments(acme: Path, capsys: pyte
     assert main(argv) == 0
     assert capsys.readouterr().out == "acme-1\n"
     assert main(["explain", str(recipe), "--overlay", str(acme), "gpu-operator.driver.version", "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["value"] == "acme-1"
+    assert json.loads(capsys.readouterr().out)["values"][0]["value"] == "acme-1"
 
 
 def test_unknown_option_suggests_a_real_option_of_the_command(capsys: pytest.CaptureFixture[str]) -> None:

@@ -109,8 +109,6 @@ def _problems(text: str) -> list[tuple[str, int, int]]:
     return []
 
 
-
-
 # Statements nested `depth` levels deep, and where level MAX_NESTING + 1 starts: the n-th `marker`.
 _DEEP = {
     "list": (lambda depth: "recipe r { set c.x = " + deep_list(depth - 1) + " }", "[", ast.MAX_NESTING),  # x is level 1

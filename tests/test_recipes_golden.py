@@ -15,7 +15,6 @@ RECIPES = sorted((ROOT / "recipes").glob("*.aicr"))
 GOLDEN_RECIPES = GOLDEN / "recipes"
 
 
-
 @pytest.mark.parametrize("recipe", RECIPES, ids=[r.stem for r in RECIPES])
 def test_recipe_matches_golden(recipe: Path, library: aicrc.Library, update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # files are shown relative to the repository, as a user there sees them

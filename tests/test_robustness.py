@@ -38,8 +38,6 @@ COMMANDS: dict[str, tuple[Callable[[str], list[str]], int]] = {
 }
 
 
-
-
 _DEEP_MAP = "set gpu-operator.x = " + "{a = " * 162 + "1" + "}" * 162
 _DEEP_VALUES = "values gpu-operator " + "{ a " * 162 + "{}" + " }" * 162
 _LONG_PATH = "set gpu-operator." + ".".join(["a"] * 100_000) + " = 1"

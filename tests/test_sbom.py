@@ -24,7 +24,6 @@ from tests.conftest import ROOT
 RECIPES = sorted((ROOT / "recipes").glob("*.aicr"))
 
 
-
 def recipe_of(library: aicrc.Library, name: str) -> Recipe:
     return from_document(library.compile_file(ROOT / "recipes" / f"{name}.aicr").document)
 

@@ -107,16 +107,17 @@ def test_what_cannot_be_read_is_skipped_with_why_and_the_snapshot_still_succeeds
     nvml, grub = gpu.subtype("nvml"), os_.subtype("grub")
     assert nvml is not None and nvml.data == {} and nvml.skipped == "NVML reads the live driver, not a --root tree"
     assert grub is not None and grub.data == {} and grub.skipped == f"{NODE.as_posix()}/proc/cmdline: no such file"
-    assert [m.type for m in h200.measurements] == ["GPU", "OS"]
+    assert [m.type for m in h200.measurements] == ["GPU", "OS", "SystemD"]
     assert [s.name for s in os_.subtypes] == ["grub", "sysctl", "kmod", "release"]  # the reference's order
 
 
-def test_the_fixture_snapshot_is_what_the_collectors_write_today() -> None:
-    """tests/fixtures/snapshots/h200-ubuntu-24.04.yaml, taken again from the tree (same clock)."""
-    golden = read_snapshot(H200)
-    stamp = datetime.datetime.strptime(golden.metadata["timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)
-    again = take_snapshot(Sources(NodeSource(Path(NODE_RELATIVE))), NODE_COLLECTORS, now=stamp)
-    assert render(again, "yaml") == H200.read_text(encoding="utf-8")
+def test_the_fixture_snapshot_is_what_the_command_writes_today(tmp_path: Path) -> None:
+    """tests/fixtures/snapshots/h200-ubuntu-24.04.yaml, taken again from the tree by the command
+    PROVENANCE.md names (the timestamp aside)."""
+    again = tmp_path / "again.yaml"
+    assert main(["snapshot", "--root", NODE_RELATIVE, "-o", str(again)]) == 0
+    stamp = re.compile(r'^  timestamp: "[^"]+"$', re.M)
+    assert stamp.sub("", again.read_text(encoding="utf-8")) == stamp.sub("", H200.read_text(encoding="utf-8"))
 
 
 def test_metadata_names_the_node_the_time_and_the_writer(h200: Snapshot) -> None:
@@ -356,7 +357,10 @@ def test_cli_on_this_machine_never_fails_for_what_it_cannot_read(tmp_path: Path)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     snapshot = read_snapshot(out)
-    assert [s.name for m in snapshot.measurements for s in m.subtypes] == ["smi", "nvml", "grub", "sysctl", "kmod", "release"]
+    assert [f"{m.type}.{s.name}" for m in snapshot.measurements for s in m.subtypes] == [
+        *("GPU.smi", "GPU.nvml", "OS.grub", "OS.sysctl", "OS.kmod", "OS.release", "SystemD.containerd.service", "SystemD.kubelet.service"),
+        *("K8s.server", "K8s.image", "K8s.policy", "K8s.node", "K8s.helm"),
+    ]
 
 
 # ---- reading: the reference's snapshots, and round trips -------------------------------------------
@@ -565,3 +569,27 @@ def test_the_reference_reads_what_aicrc_writes(tmp_path: Path) -> None:
             cwd=tmp_path,
         )
         assert "building recipe from snapshot: criteria=criteria(intent=training, os=ubuntu)" in done.stderr
+
+
+def test_a_subtype_with_a_dot_in_its_name_is_looked_up_whole() -> None:
+    """SystemD's subtypes are unit names (`containerd.service`): a constraint names their readings
+    as `SystemD.containerd.service.ActiveState`, which the first-dot split alone cannot place."""
+    snapshot = Snapshot.model_validate(
+        {
+            "kind": "Snapshot",
+            "apiVersion": "aicr.nvidia.com/v1alpha1",
+            "measurements": [
+                {
+                    "type": "SystemD",
+                    "subtypes": [
+                        {"subtype": "containerd.service", "data": {"ActiveState": "active"}},
+                        {"subtype": "kubelet.service", "context": {"skipped": "not installed"}},
+                    ],
+                }
+            ],
+        }
+    )
+    assert snapshot.lookup("SystemD.containerd.service.ActiveState").value == "active"
+    assert snapshot.lookup("SystemD.containerd.service.SubState").absent == "SystemD.containerd.service has no reading `SubState`"
+    assert snapshot.lookup("SystemD.kubelet.service.ActiveState").absent == "SystemD.kubelet.service was skipped: not installed"
+    assert snapshot.lookup("SystemD.docker.service.ActiveState").absent == "the SystemD measurement has no subtype `docker`"

@@ -8,7 +8,6 @@ failed (exit 3; AICRC_DEBUG=1 adds the traceback).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import difflib
 import os
 import sys
@@ -19,6 +18,7 @@ from aicrc.cli import (
     check,
     compile,
     diff,
+    drift,
     explain,
     fmt,
     graph,
@@ -30,6 +30,7 @@ from aicrc.cli import (
     pull,
     query,
     schema,
+    serve,
     snapshot,
     stats,
     validate,
@@ -37,6 +38,7 @@ from aicrc.cli import (
 )
 from aicrc.cli.criteria import parse_with_criteria
 from aicrc.cli.exits import ExitCode, exit_codes
+from aicrc.cli.fast import discard_stdout
 from aicrc.cli.parsing import CommandParser, UsageError, parse_strictly, reject
 from aicrc.version import __version__
 
@@ -60,6 +62,8 @@ COMMANDS = (
     mirror,
     snapshot,
     validate,
+    drift,
+    serve,
 )
 
 DESCRIPTION = "Compile recipes for GPU-accelerated Kubernetes into version-locked deployment configurations."
@@ -83,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        _discard_stdout()
+        discard_stdout()
         return ExitCode.OK  # the reader stopped reading (`| head`): it has what it wanted
     except SystemExit as stop:  # argparse after --help, or a library that exits on its own
         return _exit_status(stop.code)
@@ -180,9 +184,3 @@ def _exit_status(code: object) -> int:
         return code
     print(code, file=sys.stderr)
     return ExitCode.INPUT_ERROR
-
-
-def _discard_stdout() -> None:
-    """Point stdout at /dev/null, so that flushing what is left at exit does not fail again."""
-    with contextlib.suppress(OSError, ValueError):  # not a real file (a test captures it): nothing will flush it
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from aicrc.cli.exits import ExitCode, exit_codes
-from aicrc.cli.options import add_overlay_option, add_set_option
+from aicrc.cli.options import add_cluster_options, add_overlay_option, add_set_option
 from aicrc.cli.parsing import CommandParser, Handler, Subparsers, UsageError, add_command, parse_strictly
 
 if TYPE_CHECKING:
@@ -25,7 +25,8 @@ EPILOG = """\
 criteria: instead of a recipe FILE, name the cluster with one flag per dimension of the library,
   e.g. --service eks --accelerator gb200 --os ubuntu --intent training (--platform follows intent),
   or read a RecipeCriteria YAML file with --criteria FILE. Values are case-insensitive; `any` = unset.
-  --snapshot FILE infers the criteria not given from a cluster's snapshot (accelerator, os, service).
+  --snapshot FILE infers the criteria not given from a cluster's snapshot (accelerator, os, service);
+  --snapshot cm://NAMESPACE/NAME reads it from a ConfigMap of the cluster (--kubeconfig, --context).
   A FILE that does not exist here names a recipe shipped with aicrc (blackwell-eks-training).
 """
 
@@ -39,7 +40,10 @@ def add_criteria_command(subparsers: Subparsers, name: str, summary: str, *, han
     parser.add_argument("-h", "--help", action="store_true", help="show this help message and exit")
     parser.add_argument("inputs", nargs="*", metavar=inputs)
     parser.add_argument("--criteria", metavar="FILE", help="a RecipeCriteria YAML file (the reference system's format)")
-    parser.add_argument("--snapshot", metavar="FILE", help="a cluster's Snapshot: criteria not given are inferred from it")
+    parser.add_argument(
+        "--snapshot", metavar="FILE", help="a cluster's Snapshot (a file, or cm://NAMESPACE/NAME): criteria not given are inferred from it"
+    )
+    add_cluster_options(parser)  # for a --snapshot cm://
     add_overlay_option(parser)
     add_set_option(parser)
     parser.add_argument("--strict", action="store_true", help="treat warnings (W codes) as errors")
@@ -112,6 +116,25 @@ def _recipe_file(args: argparse.Namespace, given: list[str], shape: str) -> str 
     return given[0] if given else None
 
 
+def read_snapshot_arg(args: argparse.Namespace) -> Snapshot:
+    """The --snapshot: a file, or a ConfigMap (cm://NAMESPACE/NAME) of the cluster the command line
+    names. A ConfigMap that cannot be fetched (the cluster unreachable or refusing, no such
+    ConfigMap, no snapshot in it) means the command could not run: exit 2; a snapshot with errors
+    in it is an input error, as a file's is."""
+    from aicrc import diagnostics as diag
+    from aicrc.cli.options import cluster_target
+    from aicrc.cli.output import report_error
+    from aicrc.cluster.storage import FETCH_CODES, read_snapshot_from
+
+    try:
+        return read_snapshot_from(args.snapshot, cluster_target(args))
+    except diag.AicrcError as failure:
+        if not any(diagnostic.code in FETCH_CODES for diagnostic in failure.diagnostics):
+            raise
+        report_error(failure, getattr(args, "format", "text"))
+        raise SystemExit(ExitCode.COULD_NOT_RUN) from None
+
+
 def _expected(shape: str) -> str:
     return f"expected {shape} (or criteria flags instead of FILE)"
 
@@ -137,9 +160,8 @@ def _compile(args: argparse.Namespace, file: str | None, snapshot: Snapshot | No
         extra_sources[source.display] = source
     if args.snapshot and file is None:
         from aicrc.cli.snapshot import criteria_from_snapshot
-        from aicrc.cluster.read import read_snapshot
 
-        snapshot = snapshot or read_snapshot(Path(args.snapshot), args.snapshot)
+        snapshot = snapshot or read_snapshot_arg(args)
         criteria = criteria + criteria_from_snapshot(snapshot, args.snapshot, args.library, criteria)
     library: Library = args.library
     try:

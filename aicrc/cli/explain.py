@@ -1,4 +1,5 @@
-"""`aicrc explain`: where a value came from, and what it overrode."""
+"""`aicrc explain`: where a value came from and what it overrode, and where each criterion of the
+recipe came from (the recipe, a flag, a --criteria file, a snapshot's reading, a default)."""
 
 from __future__ import annotations
 
@@ -26,9 +27,15 @@ def run(args: argparse.Namespace) -> ExitCode:
     import json
 
     from aicrc.cli.output import write_output
-    from aicrc.tools.explain import render_text, to_data
+    from aicrc.tools.explain import criteria_data, criteria_origins, render_criteria, render_text, to_data
 
     compilation, path = criteria.compile_and_select(args, "PATH")
     stories = compilation.explain(path)
-    write_output(json.dumps(to_data(stories), indent=2) + "\n" if args.format == "json" else render_text(stories), None)
+    origins = criteria_origins(compilation)
+    recipe = compilation.resolved.recipe
+    if args.format == "json":
+        data = {"recipe": recipe, "criteria": criteria_data(origins), "values": to_data(stories)}
+        write_output(json.dumps(data, indent=2) + "\n", None)
+    else:
+        write_output(f"{render_text(stories)}\n{render_criteria(recipe, origins)}", None)
     return ExitCode.OK

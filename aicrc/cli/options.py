@@ -27,7 +27,10 @@ def add_format_option(parser: CommandParser, *choices: str, help: str | None = N
 
 
 def add_cluster_options(parser: CommandParser) -> None:
-    """Which cluster a command talks to, as kubectl names it."""
+    """Which cluster a command talks to, as kubectl names it. Declared once however many parts of a
+    command ask for it (validate's cluster phases, and its --snapshot cm:// as every criteria command's)."""
+    if "--kubeconfig" in parser.option_names:
+        return
     parser.add_argument("--kubeconfig", metavar="FILE", help="the kubeconfig (default $KUBECONFIG, then ~/.kube/config, then in-cluster)")
     parser.add_argument("--context", metavar="NAME", help="the kubeconfig context (default its current-context)")
     parser.add_argument(

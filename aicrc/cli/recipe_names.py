@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aicrc import diagnostics as diag
+from aicrc.cli.recording import depends_on
 from aicrc.resources import recipes_dir
 
 SUFFIX = ".aicr"
@@ -18,8 +19,10 @@ def recipe_path(given: str) -> str:
     """The file to compile for `given`; E0104, naming the shipped recipes, when there is none."""
     if Path(given).exists():
         return given
+    depends_on(given)  # a compile replayed from the cache must see that it is still not here
     if not given.endswith(SUFFIX) and Path(given + SUFFIX).is_file():
         return given + SUFFIX
+    depends_on(given + SUFFIX)
     shipped = shipped_recipes()
     name = given.removesuffix(SUFFIX)
     if name in shipped:  # a bare name: a path with folders is never a shipped recipe's name

@@ -2,7 +2,9 @@
 
     collectors --collect--> Snapshot --infer--> criteria (for the compiler)
                                |
-    CompiledRecipe.constraints +--check--> readiness results --report--> table, JSON, CTRF, JUnit
+    CompiledRecipe.constraints +--check--> readiness results --+
+    CompiledRecipe.checks + cluster (read-only) --checks/-------> +--report--> table, JSON, CTRF, JUnit
+    CompiledRecipe.checkConstraints + NCCL log --nccl.py-------> +
 
 Data flows one way: collectors produce a Snapshot (the reference system's document, `snapshot.py`);
 inference and readiness read a Snapshot and a compiled recipe (the document or its pydantic model),

@@ -33,7 +33,7 @@ Reason: TypeAlias = Literal["config", "unreachable", "timeout", "unauthorized", 
 _HINTS: dict[str, str] = {
     "config": "give --kubeconfig FILE (and --context NAME), or set KUBECONFIG",
     "unreachable": "check that the API server in the kubeconfig is reachable from here",
-    "timeout": "the API server did not answer in time; try again, or raise --timeout",
+    "timeout": "the API server did not answer in time; try again, or raise --request-timeout",
     "unauthorized": "the kubeconfig's credentials were refused; refresh them",
     "forbidden": "the kubeconfig's identity lacks the RBAC permission named above",
     "not-found": "the object or its API group does not exist on this cluster",
@@ -88,7 +88,7 @@ class Kube:
     def read(self, what: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Call the API and return its JSON object; `what` names the request in any error."""
         from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError, MaxRetryError, ProtocolError, TimeoutError
+        from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError, ProtocolError, TimeoutError
 
         try:
             response = call(*args, _preload_content=False, _request_timeout=self.timeout, **kwargs)
@@ -96,9 +96,10 @@ class Kube:
         except ApiException as failure:
             raise _status_error(what, failure.status, failure.body) from None
         except (TimeoutError, MaxRetryError) as failure:
-            if isinstance(failure, TimeoutError) or isinstance(failure.reason, TimeoutError):
+            cause = failure.reason if isinstance(failure, MaxRetryError) else failure
+            if isinstance(cause, TimeoutError) and not isinstance(cause, NewConnectionError):  # urllib3 files a refusal under timeouts
                 raise KubeError("timeout", what, f"no answer from {self.host} within {self.timeout:g} s") from None
-            raise KubeError("unreachable", what, f"cannot reach {self.host}: {_first_line(failure.reason or failure)}") from None
+            raise KubeError("unreachable", what, f"cannot reach {self.host}: {_first_line(cause or failure)}") from None
         except (ProtocolError, HTTPError, OSError) as failure:  # ssl.SSLError is an OSError
             raise KubeError("unreachable", what, f"cannot reach {self.host}: {_first_line(failure)}") from None
         status = getattr(response, "status", 200)
@@ -124,7 +125,10 @@ def connect(target: Target) -> Kube:
             config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         else:
             config.load_kube_config(  # type: ignore[no-untyped-call]
-                config_file=target.kubeconfig, context=target.context, client_configuration=configuration
+                # $KUBECONFIG as it is now: the client reads it once, when it is first imported
+                config_file=target.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config",
+                context=target.context,
+                client_configuration=configuration,
             )
     except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError) as failure:
         where = target.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"

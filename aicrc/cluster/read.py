@@ -97,7 +97,14 @@ class _Frame:
 def read_snapshot(path: Path, display: str | None = None) -> Snapshot:
     """Read and validate the snapshot file at `path`; errors are diagnostics located in it."""
     shown = display or path.as_posix()
-    return parse_snapshot(_read_text(path, shown), shown)
+    return _from_bytes(_read_bytes(path, shown), shown)
+
+
+def read_snapshot_text(text: str, display: str) -> Snapshot:
+    """Read and validate a snapshot held as text elsewhere (a ConfigMap's value), under the same
+    limits as a file; `display` names it in errors (`cm://gpu-operator/aicr-snapshot`)."""
+    # Half a UTF-16 surrogate pair, which a JSON escape can write, becomes bytes that UTF-8 refuses.
+    return _from_bytes(text.encode("utf-8", "surrogatepass"), display)
 
 
 def parse_snapshot(text: str, display: str) -> Snapshot:
@@ -120,7 +127,13 @@ def parse_snapshot(text: str, display: str) -> Snapshot:
         raise reader.invalid(failure) from None
 
 
-def _read_text(path: Path, display: str) -> str:
+def _from_bytes(data: bytes, display: str) -> Snapshot:
+    if len(data) > MAX_SNAPSHOT_BYTES:
+        raise _too_large(display, len(data))
+    return parse_snapshot(decode_utf8(data, display, help="snapshots are YAML or JSON, in UTF-8"), display)
+
+
+def _read_bytes(path: Path, display: str) -> bytes:
     try:
         with path.open("rb") as handle:
             size = _size(handle.fileno())
@@ -133,9 +146,7 @@ def _read_text(path: Path, display: str) -> str:
         raise diag.error("E0104", f"{display} is a directory, not a snapshot file") from None
     except OSError as failure:
         raise diag.error("E0104", f"cannot read {display}: {failure.strerror}") from None
-    if len(data) > MAX_SNAPSHOT_BYTES:
-        raise _too_large(display, len(data))
-    return decode_utf8(data, display, help="snapshots are YAML or JSON, in UTF-8")
+    return data
 
 
 def _size(fd: int) -> int:

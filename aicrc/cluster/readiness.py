@@ -9,63 +9,24 @@ passes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import TYPE_CHECKING
 
+from aicrc.cluster.report import Phase, Result, Status
 from aicrc.cluster.snapshot import reading_text
 from aicrc.cluster.versions import evaluate
-from aicrc.records import Record
 
 if TYPE_CHECKING:
     from aicrc.cluster.snapshot import Snapshot
     from aicrc.compiler.emit.model import CompiledRecipe, Constraint
 
-Status: TypeAlias = Literal["passed", "failed", "skipped"]
-STATUSES: tuple[Status, ...] = ("passed", "failed", "skipped")
 
-
-class Result(Record):
-    """One constraint checked: `name operator expected`, what was measured, and the verdict."""
-
-    name: str
-    operator: str
-    expected: str
-    layer: str
-    status: Status
-    actual: str | None  # None when the snapshot has no such reading
-    message: str
-
-    @property
-    def title(self) -> str:
-        return f"{self.name} {self.operator} {self.expected}"
-
-
-class Report(Record):
-    """A phase's results, with what was checked against what."""
-
-    phase: str
-    recipe: str
-    criteria: dict[str, str]
-    snapshot: str  # the snapshot file, as named on the command line
-    source_node: str
-    results: tuple[Result, ...]
-
-    def count(self, status: Status) -> int:
-        return sum(1 for result in self.results if result.status == status)
-
-    @property
-    def passed(self) -> bool:
-        return all(result.status == "passed" for result in self.results)
-
-
-def check_readiness(recipe: CompiledRecipe, snapshot: Snapshot, snapshot_name: str) -> Report:
-    return Report(
+def check_readiness(recipe: CompiledRecipe, snapshot: Snapshot, snapshot_name: str) -> Phase:
+    node = snapshot.metadata.get("source-node", "")
+    return Phase(
         phase="readiness",
-        recipe=recipe.metadata.name,
-        criteria=dict(recipe.metadata.criteria),
-        snapshot=snapshot_name,
-        source_node=snapshot.metadata.get("source-node", ""),
+        against=f"{snapshot_name} (node {node})" if node else snapshot_name,
         results=tuple(check(constraint, snapshot) for constraint in recipe.constraints),
+        note="the recipe has no constraints to check",
     )
 
 
@@ -74,7 +35,9 @@ def check(constraint: Constraint, snapshot: Snapshot) -> Result:
     found = snapshot.lookup(constraint.name)
 
     def result(status: Status, actual: str | None, message: str) -> Result:
-        return Result(constraint.name, constraint.operator, expected, constraint.layer, status, actual, message)
+        return Result(
+            constraint.name, status, message, operator=constraint.operator, expected=expected, actual=actual, layer=constraint.layer
+        )
 
     if found.value is None:
         return result("skipped", None, f"not measured: {found.absent}")
@@ -85,8 +48,3 @@ def check(constraint: Constraint, snapshot: Snapshot) -> Result:
     if outcome.passed:
         return result("passed", actual, f"{actual} {constraint.operator} {expected}")
     return result("failed", actual, f"expected {constraint.operator} {expected}, measured {actual}")
-
-
-def summary(results: Sequence[Result]) -> str:
-    counts = {status: sum(1 for result in results if result.status == status) for status in STATUSES}
-    return ", ".join(f"{count} {status}" for status, count in counts.items())

@@ -77,7 +77,10 @@ class Snapshot(_Strict):
         return next((measurement for measurement in self.measurements if measurement.type == type_), None)
 
     def lookup(self, name: str) -> Lookup:
-        """The reading named TYPE.SUBTYPE.KEY, or why there is none."""
+        """The reading named TYPE.SUBTYPE.KEY, or why there is none. A subtype whose name holds a
+        dot (SystemD's `containerd.service`) is found too: the reference splits at the second dot
+        only, so it can never name `SystemD.containerd.service.ActiveState`; here, when no subtype
+        is named by the first segment, the longest subtype name the rest starts with is taken."""
         parts = name.split(".", 2)
         if len(parts) < 3:
             return Lookup(None, f"`{name}` is not TYPE.SUBTYPE.KEY")
@@ -89,7 +92,12 @@ class Snapshot(_Strict):
             return Lookup(None, f"the snapshot has no {type_} measurement")
         subtype = measurement.subtype(subtype_name)
         if subtype is None:
-            return Lookup(None, f"the {type_} measurement has no subtype `{subtype_name}`")
+            rest = name[len(type_) + 1 :]
+            dotted = [s for s in measurement.subtypes if "." in s.name and rest.startswith(s.name + ".")]
+            if not dotted:
+                return Lookup(None, f"the {type_} measurement has no subtype `{subtype_name}`")
+            subtype = max(dotted, key=lambda s: len(s.name))
+            subtype_name, key = subtype.name, rest[len(subtype.name) + 1 :]
         if key in subtype.data:
             return Lookup(subtype.data[key], "")
         if subtype.skipped:

@@ -5,17 +5,12 @@ collector order, so two snapshots of the same node differ only where the node do
 from __future__ import annotations
 
 import datetime
-import os
 from collections.abc import Sequence
 
 from aicrc.cluster.collectors.base import Collector, SkipError, Sources
+from aicrc.cluster.collectors.k8s_node import node_name
 from aicrc.cluster.snapshot import API_VERSION, KIND, SKIPPED, Measurement, Snapshot, Subtype
 from aicrc.version import __version__
-
-# Where the node's name comes from on a live node, in the reference's order (the first is set by
-# the Kubernetes Downward API in the agent Job).
-NODE_NAME_VARIABLES = ("NODE_NAME", "KUBERNETES_NODE_NAME", "HOSTNAME")
-HOSTNAME = "/proc/sys/kernel/hostname"
 
 
 def take_snapshot(sources: Sources, collectors: Sequence[Collector], *, now: datetime.datetime | None = None) -> Snapshot:
@@ -28,7 +23,7 @@ def take_snapshot(sources: Sources, collectors: Sequence[Collector], *, now: dat
         subtypes.setdefault(collector.measurement, []).append(subtype)
     stamp = (now or datetime.datetime.now(datetime.UTC)).astimezone(datetime.UTC)
     metadata = {
-        "source-node": _node_name(sources),
+        "source-node": node_name(sources.node),
         "timestamp": stamp.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "version": __version__,
         "generator": "aicrc",
@@ -41,13 +36,3 @@ def take_snapshot(sources: Sources, collectors: Sequence[Collector], *, now: dat
         metadata=metadata,
         measurements=[Measurement(type=type_, subtypes=found) for type_, found in subtypes.items()],
     )
-
-
-def _node_name(sources: Sources) -> str:
-    """The live node's name as the reference finds it, or the --root tree's hostname."""
-    if sources.node.live:
-        return next((os.environ[name] for name in NODE_NAME_VARIABLES if os.environ.get(name)), "")
-    try:
-        return sources.node.read_text(HOSTNAME).strip()
-    except SkipError:
-        return ""

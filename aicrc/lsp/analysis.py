@@ -13,11 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.evaluate.memo import PerObject
 from aicrc.compiler.load import loader
+from aicrc.compiler.load.references import check_references
+from aicrc.compiler.load.resolve import resolve
 from aicrc.compiler.syntax import ast
 from aicrc.compiler.syntax.parser import parse
 from aicrc.compiler.syntax.walk import Visitor
@@ -80,7 +84,9 @@ class Workspace:
 
     def library(self) -> loader.Program:
         if self._library is None:
-            self._library = loader.load_library(loader.default_roots(self.overlays))
+            from aicrc.api import load_library
+
+            self._library = load_library(self.overlays).program
         return self._library
 
     def reload(self) -> None:
@@ -120,7 +126,7 @@ class Workspace:
         except diag.AicrcError as failure:
             analysis.diagnostics += self._place(failure.diagnostics, analysis)
         if analysis.program is not None:
-            enabled = rules.enabled_features(analysis.program.modules.values())
+            enabled = _enabled_features(analysis.program)
             sources: dict[str, SourceFile] = {}
             analysis.diagnostics += self._place(lint(analysis.program, [analysis.display], enabled, sources), analysis)
             self.last_good[path] = analysis
@@ -135,7 +141,9 @@ class Workspace:
             if on_disk is not None and on_disk.text == analysis.text:
                 program = library
             else:
-                program = loader.load_library(library.roots, texts={analysis.path.resolve(): analysis.text})
+                program = with_edited_file(library, source, analysis.module) or loader.load_library(
+                    library.roots, texts={analysis.path.resolve(): analysis.text}
+                )
             analysis.program = program
         elif any(isinstance(item, ast.Recipe) for item in analysis.module.items):
             analysis.compilation = Library(library).compile_buffer(source, analysis.path.parent)
@@ -184,6 +192,75 @@ class Workspace:
                 return compiled
             fallback = fallback or compiled
         return fallback
+
+
+# The features each module enables, remembered with the module: a keystroke re-parses one file,
+# and the others' modules are the very objects of the last analysis.
+_ENABLED: PerObject[set[str]] = PerObject()
+
+
+def _enabled_features(program: loader.Program) -> set[str]:
+    found: set[str] = set()
+    for module in program.modules.values():
+        found |= _ENABLED.get(module, partial(rules.enabled_features, [module]))
+    return found
+
+
+def with_edited_file(library: loader.Program, source: SourceFile, module: ast.Module) -> loader.Program | None:
+    """The library with one of its files as the editor holds it, re-checked and re-resolved alone;
+    None when the edit changes what the file shows the rest of the library (the names it defines,
+    what it imports, the components it uses, a dimension), which only a full reload checks.
+
+    Every other file was checked against names only, and each definition is resolved on its own,
+    so a file that defines, imports and uses the same names leaves the rest as it was: a keystroke
+    in a library of 10,000 components re-parses and re-resolves one file, not all of them."""
+    old = library.modules.get(source.display)
+    if old is None or _outline(old) is None or _outline(old) != _outline(module):
+        return None
+    program = library.copy()
+    program.sources[source.display] = source
+    program.modules[source.display] = module
+    tables: dict[type, tuple[str, dict[str, Any]]] = {
+        ast.Component: ("component", program.components),
+        ast.Feature: ("feature", program.features),
+        ast.Layer: ("layer", program.layers),
+        ast.Recipe: ("recipe", program.recipes),
+    }
+    for item in module.items:
+        if type(item) in tables:
+            kind, table = tables[type(item)]
+            name = item.name.text  # type: ignore[union-attr]
+            table[name] = item
+            if kind == "component":
+                del program.component_defs[name]
+            else:
+                del program.bodies[(kind, name)]
+    problems = diag.Collector()
+    check_references(program, [module], problems)
+    if not problems.diagnostics:
+        resolve(program, [module], problems)
+    problems.raise_if_any(program.sources)
+    return program
+
+
+def _outline(module: ast.Module) -> tuple[tuple[str, ...], ...] | None:
+    """What a module shows the rest of the library: its definitions (kind and name, in order), its
+    imports and the components it uses; None for a module that declares a dimension (every
+    predicate depends on it). Remembered with the module, so an edit works out the new one only."""
+    return _OUTLINES.get(module, partial(_outline_of, module))
+
+
+_OUTLINES: PerObject[tuple[tuple[str, ...], ...] | None] = PerObject()
+
+
+def _outline_of(module: ast.Module) -> tuple[tuple[str, ...], ...] | None:
+    if any(isinstance(item, ast.Dimension) for item in module.items):
+        return None
+    defined = tuple(f"{type(item).__name__} {item.name.text}" for item in module.items if not isinstance(item, ast.Import))
+    imported = tuple(item.target for item in module.items if isinstance(item, ast.Import))
+    bodies = (item.body for item in module.items if isinstance(item, ast.Layer | ast.Feature | ast.Recipe))
+    used = sorted({name.text for body in bodies for statement in body if isinstance(statement, ast.Use) for name in statement.components})
+    return defined, imported, tuple(used)
 
 
 def internal_error(failure: Exception, analysis: Analysis) -> diag.Diagnostic:

@@ -51,7 +51,7 @@ def _row(subject: str, compile_one: Callable[[], Compilation], on_row: Callable[
         more = f" (+{len(failure.diagnostics) - 1} more)" if len(failure.diagnostics) > 1 else ""
         row = Row(subject, None, f"{first.code} {first.message}{more}")
     else:
-        row = Row(subject, len(compilation.document["components"]), "; ".join(w.message for w in compilation.warnings))
+        row = Row(subject, len(compilation.resolved.components), "; ".join(w.message for w in compilation.warnings))
     on_row(row)
     return row
 

@@ -109,4 +109,3 @@ def _run(argv: list[str], shown: str) -> str:
     if len(done.stdout) > MAX_OUTPUT_BYTES:
         raise SkipError(f"{shown} printed more than {MAX_OUTPUT_BYTES // (1024 * 1024)} MiB")
     return done.stdout.decode("utf-8", "replace")
-

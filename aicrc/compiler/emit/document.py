@@ -56,9 +56,10 @@ def _component(component: ResolvedComponent, wave: int) -> dict[str, Any]:
 
 
 def canonical(value: Any) -> Any:
-    """Maps with their keys sorted, all the way down; list order is meaning, so it stays."""
+    """Maps with their keys sorted, all the way down; list order is meaning, so it stays. (Most
+    values are scalars, taken as they are without a call: this runs over every compiled value.)"""
     if isinstance(value, dict):
-        return {key: canonical(value[key]) for key in sorted(value)}
+        return {key: canonical(item) if isinstance(item, dict | list) else item for key, item in sorted(value.items())}
     if isinstance(value, list):
-        return [canonical(item) for item in value]
+        return [canonical(item) if isinstance(item, dict | list) else item for item in value]
     return value

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aicrc import diagnostics as diag
 from aicrc.compiler.evaluate.criteria import RawCriterion, bind
+from aicrc.compiler.evaluate.memo import PerObject
 from aicrc.compiler.evaluate.model import AppliedLayer, Constraint, Manifest, Resolved, ResolvedComponent
 from aicrc.compiler.evaluate.predicates import holds
 from aicrc.compiler.evaluate.values import Assignment, Origin, Path, ValueTree, same
 from aicrc.compiler.evaluate.warnings import schema_warnings, unmatched_dimensions, unused_components
-from aicrc.compiler.load.program import ManifestFile, Program, Step
+from aicrc.compiler.load.program import ComponentDef, ManifestFile, Program, Step
 from aicrc.compiler.load.resolve import to_python
 from aicrc.compiler.syntax import ast
 from aicrc.compiler.syntax.walk import Visitor, predicate_dimensions
@@ -88,7 +90,7 @@ def evaluate(
     warnings = unmatched_dimensions((unit.named for unit in units), bound, recipe.name.span if recipe else None)
     if recipe is not None:
         recipe_unit = _Unit(recipe.name.text, "recipe", frozenset(bound), recipe.span)
-        _expand(program, bound, recipe_unit, program.body("recipe", recipe.name.text), None, None)
+        _expand(program, bound, recipe_unit, ("recipe", recipe.name.text), None, None)
         units.append(recipe_unit)
 
     members: dict[str, Span | None] = {}
@@ -102,7 +104,7 @@ def evaluate(
     applied: list[AppliedLayer] = []
 
     for band in _bands(units):
-        effects = [_effects(unit) for unit in band]
+        effects = [_EFFECTS.get(unit, partial(_effects, unit)) for unit in band]
         _check_band(band, effects)
         for unit, effect in zip(band, effects, strict=False):
             if unit.kind != "recipe":
@@ -147,6 +149,7 @@ def evaluate(
         },
         checks={phase: sorted(names) for phase, names in sorted(checks.items())},
         warnings=warnings,
+        given={item.dimension.lower(): item for item in raw if item.dimension.lower() in bound},
     )
 
 
@@ -158,34 +161,61 @@ def _select_layers(program: Program, criteria: dict[str, str]) -> list[_Unit]:
     for layer in program.layers.values():
         if layer.when is not None and not holds(layer.when, criteria, program.dimensions):
             continue
-        unit = _Unit(layer.name.text, layer.kind.text, predicate_dimensions(layer.when), layer.name.span)
-        _expand(program, criteria, unit, program.body("layer", layer.name.text), None, None)
-        units.append(unit)
+        units.append(_layer_unit(program, criteria, layer))
     return units
+
+
+# A layer whose expansion meets no `when ... enable` rule expands alike whatever the criteria: its
+# unit is worked out once, and used again while the program holds the very bodies it was expanded
+# from (another library, or an edited file, has new ones). Units are read, never changed, once made.
+Bodies = tuple[tuple[tuple[str, str], tuple[Step, ...]], ...]
+_EXPANDED: PerObject[tuple[_Unit, Bodies]] = PerObject()
+
+
+def _layer_unit(program: Program, criteria: dict[str, str], layer: ast.Layer) -> _Unit:
+    known = _EXPANDED.find(layer)
+    if known is not None and all(program.bodies.get(key) is body for key, body in known[1]):
+        return known[0]
+    unit = _Unit(layer.name.text, layer.kind.text, predicate_dimensions(layer.when), layer.name.span)
+    expanded_from: list[tuple[tuple[str, str], tuple[Step, ...]]] = []
+    if not _expand(program, criteria, unit, ("layer", layer.name.text), None, None, expanded_from=expanded_from):
+        _EXPANDED.remember(layer, (unit, tuple(expanded_from)))
+    return unit
 
 
 def _expand(
     program: Program,
     criteria: dict[str, str],
     unit: _Unit,
-    body: Iterable[Step],
+    body: tuple[str, str],
     feature: str | None,
     rule: Span | None,
     active: tuple[str, ...] = (),
-) -> None:
-    """Inline enabled features into the unit, so they apply at the enabling layer's precedence."""
-    for step in body:
+    expanded_from: list[tuple[tuple[str, str], tuple[Step, ...]]] | None = None,
+) -> bool:
+    """Inline enabled features into the unit, so they apply at the enabling layer's precedence.
+    `body` names what to expand (("layer", name), ("feature", name)); `expanded_from` hears of each
+    body used. True when a `when ... enable` rule was met: the expansion depends on the criteria."""
+    steps = program.body(*body)
+    if expanded_from is not None:
+        expanded_from.append((body, steps))
+    ruled = False
+    for step in steps:
         statement = step.statement
         if isinstance(statement, (ast.Enable, ast.Rule)):
-            if isinstance(statement, ast.Rule) and not holds(statement.when, criteria, program.dimensions):
-                continue
+            if isinstance(statement, ast.Rule):
+                ruled = True
+                if not holds(statement.when, criteria, program.dimensions):
+                    continue
             enabled_at = statement.span  # where the feature was switched on, for `explain`
             for name in statement.features:
                 if name.text in active:  # a feature that (indirectly) enables itself adds nothing new
                     continue
-                _expand(program, criteria, unit, program.body("feature", name.text), name.text, enabled_at, (*active, name.text))
+                nested = ("feature", name.text)
+                ruled |= _expand(program, criteria, unit, nested, name.text, enabled_at, (*active, name.text), expanded_from)
             continue
         unit.steps.append((step, Origin(unit.name, unit.kind, statement.span, feature, rule)))
+    return ruled
 
 
 def _bands(units: list[_Unit]) -> list[list[_Unit]]:
@@ -197,6 +227,9 @@ def _bands(units: list[_Unit]) -> list[list[_Unit]]:
         else:
             bands.append([unit])
     return bands
+
+
+_EFFECTS: PerObject[_Effects] = PerObject()  # what a unit does, read but never changed
 
 
 def _effects(unit: _Unit) -> _Effects:
@@ -253,12 +286,43 @@ class _EffectsCollector(Visitor):
 def _check_band(band: list[_Unit], effects: list[_Effects]) -> None:
     if len(band) < 2:
         return
-    problems = diag.Collector()
     values = [e.final_values() for e in effects]
+    if not _may_disagree(effects, values):
+        return
+    problems = diag.Collector()
     for i in range(len(band)):
         for j in range(i + 1, len(band)):
             _compare(band[i], band[j], effects[i], effects[j], values[i], values[j], problems)
     problems.raise_if_any()
+
+
+def _may_disagree(effects: list[_Effects], values: list[dict[tuple[str, Path], Assignment]]) -> bool:
+    """Whether two units of a band may disagree as `_compare` tells, found in one pass over the
+    band: a hundred agreeing base layers cost a hundred units, not five thousand pairs. It may say
+    True where `_compare` then finds nothing, never False where it would find something."""
+    first: dict[tuple[str, Path], tuple[int, Assignment]] = {}
+    setters: dict[tuple[str, Path], set[int]] = defaultdict(set)  # the units that set a key to more than {}
+    for unit, final in enumerate(values):
+        for key, assignment in final.items():
+            seen = first.setdefault(key, (unit, assignment))
+            if seen[0] != unit and not same(seen[1].value, assignment.value):
+                return True
+            if assignment.value != {}:
+                setters[key].add(unit)
+    for unit, final in enumerate(values):
+        for component, path in final:
+            if any(setters.get((component, path[:cut]), set()) - {unit} for cut in range(1, len(path))):
+                return True
+    used = {component for effect in effects for component in effect.uses}
+    if any(component in used for effect in effects for component in effect.drops):  # a unit never both uses and drops one
+        return True
+    required: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+    for effect in effects:
+        for measured, constraints in effect.requires.items():
+            stated = [(c.operator, c.value) for c in constraints]
+            if required.setdefault(measured, stated) != stated:
+                return True
+    return False
 
 
 def _compare(
@@ -348,10 +412,7 @@ def _resolve_components(
     needs: dict[str, dict[str, Span]],
     added: dict[str, list[ManifestFile]],
 ) -> dict[str, ResolvedComponent]:
-    trees = {name: ValueTree() for name in members}
-    for name in sorted(members):
-        for write in program.component_defs[name].defaults:
-            trees[name].apply(Assignment(name, write.path, write.value, Origin(f"component {name}", "component", write.value_span)))
+    trees = {name: _defaults(name, program.component_defs[name]) for name in members}
     for assignment in assignments:
         if assignment.component in trees:
             trees[assignment.component].apply(assignment)
@@ -380,6 +441,22 @@ def _resolve_components(
             )
     problems.raise_if_any(program.sources)
     return components
+
+
+# A component's own defaults are the same in every compile against its library: their value tree is
+# built once per definition and copied, sharing what no assignment changes (compiled values are
+# read, never changed in place).
+_DEFAULT_TREES: PerObject[ValueTree] = PerObject()
+
+
+def _defaults(name: str, definition: ComponentDef) -> ValueTree:
+    def build() -> ValueTree:
+        tree = ValueTree()
+        for write in definition.defaults:
+            tree.apply(Assignment(name, write.path, write.value, Origin(f"component {name}", "component", write.value_span)))
+        return tree
+
+    return _DEFAULT_TREES.get(definition, build).copy()
 
 
 def _manifests(files: list[ManifestFile], problems: diag.Collector) -> list[Manifest]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.evaluate.criteria import RawCriterion
 from aicrc.compiler.evaluate.values import Contribution, Origin, Path
 from aicrc.compiler.syntax import ast
 from aicrc.records import Record
@@ -61,3 +62,6 @@ class Resolved:
     checks: dict[str, list[str]]
     check_constraints: dict[str, list[Constraint]]  # by validation phase
     warnings: list[diag.Diagnostic] = field(default_factory=list)
+    # The criterion that bound each dimension as given (recipe, flag, file, snapshot); a bound
+    # dimension without one took its default. `aicrc explain` names them.
+    given: dict[str, RawCriterion] = field(default_factory=dict)

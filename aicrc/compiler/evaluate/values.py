@@ -65,6 +65,12 @@ def same(a: Any, b: Any) -> bool:
 class ValueTree:
     values: dict[str, Any] = field(default_factory=dict)
     history: dict[Path, list[Contribution]] = field(default_factory=dict)
+    # The maps this tree may change in place, by id; a copy shares the others with its original
+    # until it changes them (copy on write). Held here, so that no id is reused while it is known.
+    _own: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._own[id(self.values)] = self.values
 
     def apply(self, assignment: Assignment) -> None:
         """Linear in the length of the path: a prefix of it is cut and hashed only where the tree
@@ -75,6 +81,9 @@ class ValueTree:
             segment = path[depth]
             child = node.get(segment)
             if isinstance(child, dict) and child:
+                if id(child) not in self._own:
+                    child = node[segment] = dict(child)
+                    self._own[id(child)] = child
                 node = child
                 continue
             if child is not None and not isinstance(child, dict):
@@ -85,7 +94,7 @@ class ValueTree:
             self.history.pop(path[: depth + 1], None)
             for key in path[depth:-1]:
                 fresh: dict[str, Any] = {}
-                node[key] = fresh
+                node[key] = self._own[id(fresh)] = fresh
                 node = fresh
             break
         last = path[-1]
@@ -93,8 +102,8 @@ class ValueTree:
         contribution = Contribution(value, assignment.origin, path)
         if isinstance(value, dict):  # only ever the empty map: other maps arrive as their leaves
             if isinstance(existing, dict):
-                if not existing:
-                    self.history.setdefault(path, []).append(contribution)
+                if not existing:  # a new list: a copy's lists are its original's too
+                    self.history[path] = [*self.history.get(path, ()), contribution]
                 return
             if existing is not _MISSING and existing is not None:
                 raise self._through_scalar(assignment, path, existing)
@@ -106,6 +115,12 @@ class ValueTree:
             replaced = self._take_subtree(path)
         node[last] = value
         self.history[path] = [*replaced, *self.history.get(path, ()), contribution]
+
+    def copy(self) -> ValueTree:
+        """An independent tree with the same values and histories, made without walking either:
+        it shares the maps below the top, the history lists and the leaves with this one, and
+        copies a map before it changes it (lists and leaves are replaced, never changed)."""
+        return ValueTree(dict(self.values), dict(self.history))
 
     def _take_subtree(self, path: Path) -> list[Contribution]:
         taken: list[Contribution] = []

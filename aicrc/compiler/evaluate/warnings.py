@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from aicrc import diagnostics as diag
+from aicrc.compiler.evaluate.memo import PerObject
 from aicrc.compiler.evaluate.model import ResolvedComponent
 from aicrc.compiler.evaluate.schemas import check_value
 from aicrc.compiler.load.program import Program
@@ -46,11 +47,30 @@ def schema_warnings(components: Iterable[ResolvedComponent], program: Program) -
             continue
         chart = definition.declaration.chart
         chart_name = chart.name.text if chart else component.name
+        allowed = _ALLOWED.get(definition, set)
         for path, chain in component.history.items():
             winner = chain[-1]
+            seen = (path, _identity(winner.value))
+            if seen in allowed:
+                continue
             at = winner.origin.span
-            found += check_value(component.name, path, winner.value, definition.schema, chart_name, ("W0002", "W0003"), at, at)
+            problems = list(check_value(component.name, path, winner.value, definition.schema, chart_name, ("W0002", "W0003"), at, at))
+            if problems:
+                found += problems
+            else:
+                allowed.add(seen)
     return found
+
+
+# What a component's schema allows, (path, value) by (path, value), remembered with its definition:
+# most compiles against a library set the same values.
+_ALLOWED: PerObject[set[tuple[tuple[str, ...], object]]] = PerObject()
+
+
+def _identity(value: object) -> object:
+    """A hashable stand-in for a value that tells `true` from `1` and `1` from `1.0` (a list's or
+    a map's repr does too: values are plain data)."""
+    return repr(value) if isinstance(value, list | dict) else (type(value), value)
 
 
 def unused_components(program: Program) -> list[diag.Diagnostic]:

@@ -24,7 +24,6 @@ def check_references(program: Program, modules: Iterable[ast.Module], problems: 
         checker.walk_all(module.items)
 
 
-
 class _Checker(Visitor):
     def __init__(self, program: Program, problems: diag.Collector) -> None:
         self.program = program

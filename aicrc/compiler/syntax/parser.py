@@ -1,7 +1,8 @@
 """Source text -> AST.
 
 Lark is imported only when a file actually has to be parsed: parsed modules are cached on disk by
-content (see `aicrc.cache`), so a warm compile never pays Lark's import or its grammar build.
+content (see `aicrc.cache`), so a warm compile never pays Lark's import; and the parser is loaded
+from prebuilt tables (`tables.py`), so no compile pays for building it from the grammar twice.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aicrc import cache
 from aicrc import diagnostics as diag
-from aicrc.compiler.syntax import ast
+from aicrc.compiler.syntax import ast, tables
 from aicrc.resources import grammar_file
 from aicrc.source import SourceFile, Span
 from aicrc.vocabulary import LAYER_KINDS
@@ -45,14 +46,20 @@ def parse(source: SourceFile, *, store: bool = True) -> ast.Module:
     that change with every keystroke (an editor's buffers) are not stored (`store=False`)."""
     check_size(source.display, len(source.text.encode("utf-8")))
     entry = cache.key("parse", source.display, source.text)  # the key covers the grammar and the AST's code too
-    cached = _recent.get(entry) or cache.load("ast", entry)
-    if isinstance(cached, ast.Module):
-        return cached
-    module = _parse_uncached(source)
-    if store:
-        cache.store("ast", entry, module)
-    else:  # an editor analyses the same buffer several ways in a row: keep the last few in memory
-        _recent[entry] = module
+    with _lock:
+        module = _recent.get(entry)
+    if module is None:
+        cached = cache.load("ast", entry)
+        if isinstance(cached, ast.Module):
+            module = cached
+        else:
+            module = _parse_uncached(source)
+            if store:
+                cache.store("ast", entry, module)
+    # The last few files parsed stay in memory too: an editor analyses the same buffer several
+    # ways in a row, and a program compiles the same recipe file again and again.
+    with _lock:  # a server compiles in threads
+        _recent[entry] = _recent.pop(entry, module)
         while len(_recent) > 8:
             del _recent[next(iter(_recent))]
     return module
@@ -99,21 +106,25 @@ def _comments(source: SourceFile) -> tuple[ast.Comment, ...]:
 
 
 def _get_parser() -> Lark:
+    """The parser, from the tables the wheel ships, else from the cache, else built from the
+    grammar (and then cached): see `tables`."""
     global _parser
     if _parser is None:
-        from lark import Lark
-
-        cache_dir = cache.directory("grammar")
-        cache_file = str(cache_dir / f"{cache.key('lark-tables')}.lark") if cache_dir else False
-        _parser = Lark(
-            grammar_file().read_text(encoding="utf-8"),
-            parser="lalr",
-            lexer="contextual",
-            propagate_positions=True,
-            maybe_placeholders=False,
-            cache=cache_file,
-        )
+        grammar = grammar_file().read_text(encoding="utf-8")
+        _parser = tables.load_shipped(grammar) or _cached_or_built(grammar)
     return _parser
+
+
+def _cached_or_built(grammar: str) -> Lark:
+    import lark
+
+    entry = cache.key("lark-tables", lark.__version__)  # the key covers the grammar (aicrc's code)
+    stored = cache.load_bytes("grammar", entry)
+    parser = tables.load(stored, grammar) if stored is not None else None
+    if parser is None:
+        parser = tables.build(grammar)
+        cache.store_bytes("grammar", entry, tables.dump(parser, grammar))
+    return parser
 
 
 # ---- syntax errors in words --------------------------------------------------------------------

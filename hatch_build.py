@@ -1,0 +1,41 @@
+"""The wheel's build hook: it ships the parser's LALR tables, built from `grammar/aicr.lark` by the
+Lark of the build environment, as `aicrc/compiler/syntax/aicr.tables` (see that folder's
+`tables.py`, which this hook loads by its path and which imports nothing of aicrc). An installed
+aicrc then loads the tables instead of building the parser from the grammar on its first parse.
+
+Editable installs import the source tree, which has no tables: they build the parser once and
+keep its tables in the cache.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tempfile
+from typing import Any
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+TABLES = "aicrc/compiler/syntax/aicr.tables"
+
+
+class ParserTablesHook(BuildHookInterface):
+    PLUGIN_NAME = "parser-tables"
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        if version == "editable":
+            return
+        source = os.path.join(self.root, "aicrc", "compiler", "syntax", "tables.py")
+        spec = importlib.util.spec_from_file_location("aicrc_build_tables", source)
+        assert spec is not None and spec.loader is not None
+        tables = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(tables)
+        self._scratch = tempfile.TemporaryDirectory(prefix="aicrc-tables-")
+        out = os.path.join(self._scratch.name, "aicr.tables")
+        tables.write(os.path.join(self.root, "grammar", "aicr.lark"), out)
+        build_data["force_include"][out] = TABLES
+
+    def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
+        scratch = getattr(self, "_scratch", None)
+        if scratch is not None:
+            scratch.cleanup()
