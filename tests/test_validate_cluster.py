@@ -368,10 +368,19 @@ def test_a_cluster_that_does_not_answer_skips_every_check_once(tmp_path: Path, c
     assert asked <= 3  # the first request and the client's two retries of a dropped connection, not one a check
 
 
+def test_the_table_says_a_reason_shared_by_every_check_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with Replay({("GET", "/version"): Answer(close=True)}) as replay:
+        code, out, _ = validate(capsys, str(FLAGSHIP), "--phase", "conformance", "--kubeconfig", str(replay.kubeconfig(tmp_path)))
+    assert code == 2
+    reasons = [line.strip() for line in out.splitlines() if line.startswith(" ")]
+    assert reasons[0].startswith("could not check: cannot read the server version: cannot reach")
+    assert reasons[1:] == ["(as above)"] * 7  # the flagship lists 8 conformance checks
+
+
 def test_a_kubeconfig_that_cannot_be_read_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = validate(capsys, str(FLAGSHIP), "--phase", "conformance", "--kubeconfig", str(tmp_path / "missing"))
     assert (code, out) == (2, "")
-    assert f"error[E0910]: Kubernetes: cannot read the kubeconfig {tmp_path / 'missing'}" in err and "Traceback" not in err
+    assert f"error[E0910]: Kubernetes: cannot read the kubeconfig {tmp_path / 'missing'}: no such file" in err and "Traceback" not in err
 
 
 def test_a_check_aicrc_does_not_know_is_skipped(cluster: tuple[Replay, Path]) -> None:

@@ -120,21 +120,22 @@ def connect(target: Target) -> Kube:
     from urllib3.util.retry import Retry
 
     configuration = client.Configuration()
+    # $KUBECONFIG as it is now: the client reads it once, when it is first imported. It may list
+    # several files (separated as PATH is); the client merges them.
+    where = target.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    in_cluster = target.kubeconfig is None and target.context is None and _in_cluster()
+    if not in_cluster and not any(os.path.isfile(os.path.expanduser(path)) for path in where.split(os.pathsep) if path):
+        raise KubeError("config", f"read the kubeconfig {where}", "no such file")  # the client says "no configuration found"
     try:
-        if target.kubeconfig is None and target.context is None and _in_cluster():
+        if in_cluster:
             config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
         else:
             config.load_kube_config(  # type: ignore[no-untyped-call]
-                # $KUBECONFIG as it is now: the client reads it once, when it is first imported
-                config_file=target.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config",
-                context=target.context,
-                client_configuration=configuration,
+                config_file=where, context=target.context, client_configuration=configuration
             )
     except (ConfigException, OSError, ValueError, TypeError, KeyError, AttributeError) as failure:
-        where = target.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
         raise KubeError("config", f"read the kubeconfig {where}", _first_line(failure) or type(failure).__name__) from None
     except Exception as failure:  # a kubeconfig written by hand fails in the client in ways it does not name
-        where = target.kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
         raise KubeError("config", f"read the kubeconfig {where}", f"{type(failure).__name__}: {_first_line(failure)}") from None
     # A refused or reset connection is tried again twice; a request the server is slow to answer is
     # not (the timeout is the user's patience, not a third of it).

@@ -132,13 +132,15 @@ def _phase_table(phase: Phase, recipe: str) -> str:
     columns = 4 if measured else 2
     widths = [max(len(row[index]) for row in [heading, *rows]) for index in range(columns - 1)]
     indent = " " * widths[0]
+    said = ""  # the message last printed: checks skipped for one reason (a cluster that did not answer) say it once
     for row, result in zip([heading, *rows], [None, *phase.results], strict=True):
         cells = [cell.ljust(width) for cell, width in zip(row[: columns - 1], widths, strict=True)]
         lines.append("  ".join([*cells, row[columns - 1]]).rstrip())
         if result is None:
             continue
         if result.status != "passed":
-            lines.append(f"{indent}  {one_line(result.message)}")
+            lines.append(f"{indent}  {'(as above)' if result.message == said else one_line(result.message)}")
+        said = result.message if result.status != "passed" and not result.looked_at else ""
         lines += [f"{indent}  looked at: {one_line(seen)}" for seen in result.looked_at]
     lines.append(summary(phase.results))
     return "\n".join(lines) + "\n"
