@@ -205,6 +205,23 @@ def test_the_environment_is_part_of_the_request(world: Path, aicrc: Callable[...
     assert aicrc("compile", "recipe.aicr") == through_path._replace(compiled=False)
 
 
+def test_installing_or_upgrading_a_package_is_a_miss(
+    world: Path, aicrc: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lark parses and PyYAML renders: a compile is not replayed across a change of the packages on
+    the import path, which pip makes by adding and removing entries of their folder."""
+    site = tmp_path / "site-packages"
+    (site / "lark-1.3.1.dist-info").mkdir(parents=True)
+    monkeypatch.setattr(sys, "path", [sys.path[0], str(site), *sys.path[1:]])  # after the script's own folder
+    first = aicrc("compile", "recipe.aicr", "--overlay", "overlay")
+    assert first.code == 0 and first.compiled, first.err
+    assert not aicrc("compile", "recipe.aicr", "--overlay", "overlay").compiled
+    (site / "lark-1.3.1.dist-info").rename(site / "lark-1.4.0.dist-info")  # `pip install -U lark`
+    os.utime(site, ns=(0, os.stat(site).st_mtime_ns + 1_000_000_000))  # whatever the clock's resolution
+    upgraded = aicrc("compile", "recipe.aicr", "--overlay", "overlay")
+    assert upgraded == first
+
+
 def test_warnings_are_replayed_on_stderr(world: Path, aicrc: Callable[..., Run]) -> None:
     _edit(world / "recipe.aicr", "use widget", 'use widget\n    set widget.replicas = "many"')
     first = aicrc("compile", "recipe.aicr", "--overlay", "overlay", "--format", "json")

@@ -3,7 +3,10 @@ printed and wrote is replayed from the cache (the `output` namespace of `aicrc.c
 
 The cache entry of a command line is named by the request: the arguments, the working directory,
 the environment variables that shape a compile (`AICRC_PATH`, `AICRC_STDLIB`, `NO_COLOR`), whether
-stdout and stderr are terminals and how they encode text, and the versions of aicrc and Python.
+stdout and stderr are terminals and how they encode text, the versions of aicrc and Python, and
+the stamps of the folders on the import path: installing, upgrading or removing any package (Lark
+parses, PyYAML renders) changes its folder, so no compile is replayed across a change of the code
+that shaped it.
 It holds the digest of aicrc's own code (`aicrc.cache.code_digest`); what the compile read, as
 recorded while it ran (`aicrc.cli.recording`): every file it opened (its sha256), every folder it
 listed (its sorted names), every path it looked for and did not find; and what the compile did:
@@ -55,8 +58,35 @@ def request_key(arguments: Sequence[str]) -> str | None:
     if cache.root() is None or any(argument in HELP for argument in arguments):
         return None
     environment = [f"{name}={os.environ[name]}" if name in os.environ else f"{name} unset" for name in ENVIRONMENT]
-    request = [str(FORMAT), __version__, sys.version, os.getcwd(), *environment, _stream(sys.stdout), _stream(sys.stderr), *arguments]
+    request = [
+        str(FORMAT),
+        __version__,
+        sys.version,
+        *_import_path(),
+        os.getcwd(),
+        *environment,
+        _stream(sys.stdout),
+        _stream(sys.stderr),
+        *arguments,
+    ]
     return cache.digest_of(part.encode("utf-8", "surrogateescape") for part in request).hexdigest()
+
+
+def _import_path() -> list[str]:
+    """Each folder packages are imported from, with its stamp: pip adds and removes entries
+    (`lark-1.3.1.dist-info`) there, which changes the folder's mtime. A stat a folder costs
+    microseconds, where listing site-packages to read versions would cost half a millisecond. The
+    first entry is left out: it is the script's folder, or the working folder for `python -c`,
+    where the compile itself may write."""
+    stamps: list[str] = []
+    for folder in sys.path[1:]:
+        try:
+            status = os.stat(folder or ".")
+        except OSError:  # a folder that is gone
+            stamps.append(f"{folder} absent")
+            continue
+        stamps.append(f"{folder} {status.st_dev}:{status.st_ino}:{status.st_mtime_ns}")
+    return stamps
 
 
 def _stream(stream: object) -> str:
