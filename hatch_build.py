@@ -3,20 +3,27 @@ Lark of the build environment, as `aicrc/compiler/syntax/aicr.tables` (see that 
 `tables.py`, which this hook loads by its path and which imports nothing of aicrc). An installed
 aicrc then loads the tables instead of building the parser from the grammar on its first parse.
 
-Editable installs import the source tree, which has no tables: they build the parser once and
-keep its tables in the cache.
+It also ships the standard library and the recipes already parsed, as `aicr.asts` beside the
+tables (see `preparsed.py`). That takes aicrc's own parser, so it runs in a child Python that
+imports the source tree, keeping aicrc's modules out of the build's process.
+
+Editable installs import the source tree, which has neither: they build the parser once and
+keep its tables in the cache, and parse every file.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
+import sys
 import tempfile
 from typing import Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 TABLES = "aicrc/compiler/syntax/aicr.tables"
+ASTS = "aicrc/compiler/syntax/aicr.asts"
 
 
 class ParserTablesHook(BuildHookInterface):
@@ -34,6 +41,12 @@ class ParserTablesHook(BuildHookInterface):
         out = os.path.join(self._scratch.name, "aicr.tables")
         tables.write(os.path.join(self.root, "grammar", "aicr.lark"), out)
         build_data["force_include"][out] = TABLES
+        asts = os.path.join(self._scratch.name, "aicr.asts")
+        write_asts = "import sys; from aicrc.compiler.syntax import parser, preparsed; preparsed.write(sys.argv[1], parser.parse)"
+        env = {key: value for key, value in os.environ.items() if not key.startswith("AICRC_")}
+        env.update(PYTHONPATH=self.root, AICRC_NO_CACHE="1")  # the checkout's own library, parsed afresh
+        subprocess.run([sys.executable, "-c", write_asts, asts], env=env, cwd=self.root, check=True)
+        build_data["force_include"][asts] = ASTS
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         scratch = getattr(self, "_scratch", None)

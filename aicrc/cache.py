@@ -121,7 +121,10 @@ def code_digest() -> str:
 def key(*parts: str | bytes) -> str:
     """A cache key over the compiler's version and code and the given parts."""
     digest = sha256(__version__.encode())
-    _update(digest, code_digest().encode())
+    # With the cache off a key only names what this process keeps in memory (the parser's last
+    # files), and a running process's code does not change: hashing it would cost 12 ms for nothing.
+    if root() is not None:
+        _update(digest, code_digest().encode())
     for part in parts:
         # A str with lone surrogates (an editor's buffer) still has a key; it just cannot parse.
         _update(digest, part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part)

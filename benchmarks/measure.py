@@ -96,18 +96,22 @@ def median_ms(action: Callable[[], object], runs: int, warmup: int = 3) -> float
 
 def installed_copy(site: Path) -> Path:
     """aicrc laid out as its wheel installs it, under `site`: the package with the grammar, the
-    standard library and the recipes inside it, the parser tables the build hook writes, and
-    bytecode compiled, as pip does on install. Timing this copy times what users run, whatever
-    the checkout (an editable install has no tables; PYTHONDONTWRITEBYTECODE leaves no bytecode)."""
+    standard library and the recipes inside it, the parser tables and the parsed library and
+    recipes that the build hook writes, and bytecode compiled, as pip does on install. Timing this
+    copy times what users run, whatever the checkout (an editable install has neither;
+    PYTHONDONTWRITEBYTECODE leaves no bytecode)."""
     shutil.rmtree(site, ignore_errors=True)
     package = site / "aicrc"
-    shutil.copytree(ROOT / "aicrc", package, ignore=shutil.ignore_patterns("__pycache__", "aicr.tables"))
+    shutil.copytree(ROOT / "aicrc", package, ignore=shutil.ignore_patterns("__pycache__", "aicr.tables", "aicr.asts"))
     for folder in ("grammar", "stdlib", "recipes"):
         shutil.copytree(ROOT / folder, package / folder)
     sys.path.insert(0, str(ROOT))
     from aicrc.compiler.syntax import tables
 
     tables.write(str(package / "grammar" / "aicr.lark"), str(package / "compiler" / "syntax" / "aicr.tables"))
+    write_asts = "import sys; from aicrc.compiler.syntax import parser, preparsed; preparsed.write(sys.argv[1], parser.parse)"
+    asts = package / "compiler" / "syntax" / "aicr.asts"
+    subprocess.run([sys.executable, "-c", write_asts, str(asts)], env=environment(site, AICRC_NO_CACHE="1"), check=True)
     compileall.compile_dir(str(package), quiet=1)
     return site
 

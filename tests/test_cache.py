@@ -68,6 +68,12 @@ def test_the_key_includes_the_code_digest(cache_dir: Path, monkeypatch: pytest.M
     assert cache.load("plan", cache.key("plan", "same input")) is None
 
 
+def test_with_the_cache_off_a_key_does_not_hash_the_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AICRC_NO_CACHE", "1")
+    monkeypatch.setattr(cache, "code_digest", lambda: pytest.fail("the code was hashed"))
+    assert cache.key("parse", "a") != cache.key("parse", "b")
+
+
 def test_editing_an_installed_copy_misses_the_cache(tmp_path: Path) -> None:
     """The reported bug: after editing transform.py in an installed copy, a compile read the
     ASTs the unedited code had cached. A miss shows as Lark being imported again."""
