@@ -78,9 +78,14 @@ def _shipped() -> dict[str, bytes]:
 
 
 def _tag() -> tuple[str, str, str]:
-    with open(grammar_path(), "rb") as handle:
-        grammar = hashlib.sha256(handle.read()).hexdigest()
-    return __version__, _lark_version(), grammar
+    """What shaped the ASTs: aicrc's version, Lark's, and the grammar with the syntax stage's own
+    code (an installed copy edited in place must not get ASTs its parser would not build)."""
+    digest = hashlib.sha256()
+    folder = os.path.dirname(os.path.abspath(__file__))
+    for path in [grammar_path(), *sorted(os.path.join(folder, name) for name in os.listdir(folder) if name.endswith(".py"))]:
+        with open(path, "rb") as handle:
+            digest.update(handle.read())
+    return __version__, _lark_version(), digest.hexdigest()
 
 
 def _lark_version() -> str:
