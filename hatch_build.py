@@ -44,7 +44,10 @@ class ParserTablesHook(BuildHookInterface):
         asts = os.path.join(self._scratch.name, "aicr.asts")
         write_asts = "import sys; from aicrc.compiler.syntax import parser, preparsed; preparsed.write(sys.argv[1], parser.parse)"
         env = {key: value for key, value in os.environ.items() if not key.startswith("AICRC_")}
-        env.update(PYTHONPATH=self.root, AICRC_NO_CACHE="1")  # the checkout's own library, parsed afresh
+        # The checkout's own code first, then what this build process imports from: an isolated build
+        # environment (pip's) holds Lark, the hook's dependency, only on this process's path.
+        search = os.pathsep.join([self.root, *(folder for folder in sys.path if folder)])
+        env.update(PYTHONPATH=search, AICRC_NO_CACHE="1")  # the checkout's own library, parsed afresh
         subprocess.run([sys.executable, "-c", write_asts, asts], env=env, cwd=self.root, check=True)
         build_data["force_include"][asts] = ASTS
 
