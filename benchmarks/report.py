@@ -95,7 +95,8 @@ def cli(report: Report, scratch: Path, rounds: int) -> None:
         report.add(f"{name:<36} {figures.wall_ms:>8.1f} {figures.cpu_ms:>8.1f} {figures.peak_mib:>9.1f} {unit_ratio:>9.2f} {ratio:>12}")
     report.add()
     if ref is None:
-        report.add("  no reference binary: set AICR_BIN to an `aicr` executable (../shared/tools/build-reference.sh builds one)")
+        report.add("  no reference binary: set AICR_BIN to an `aicr` executable")
+        report.add("  (`go build ./cmd/aicr` in github.com/NVIDIA/aicr at v0.11.1 builds one)")
         return
     for name in ("compile, warm (yaml)", "compile, warm (json)", "compile, warm (--format aicr -o)"):
         _ratio_target(report, f"1 {name}", results[name], ref, 1.0)

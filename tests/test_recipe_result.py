@@ -4,7 +4,7 @@ the recipe's manifests written beside it.
 The reference's bundler reads `manifestFiles` from its data folder (built in, or `--data DIR`),
 never from the RecipeResult, so DIR is written as a data folder: the manifests under
 `manifests/<component>/` and an empty `registry.yaml`. With AICR_BIN naming the reference's `aicr`
-binary (built by shared/tools/build-reference.sh), its bundler is run on every shipped recipe."""
+binary (built from github.com/NVIDIA/aicr at v0.11.1 with `go build ./cmd/aicr`), its bundler is run on every shipped recipe."""
 
 from __future__ import annotations
 
@@ -164,7 +164,7 @@ def test_the_output_may_not_take_the_name_of_a_file_beside_it(name: str, tmp_pat
 AICR_BIN = os.environ.get("AICR_BIN", "")
 needs_reference = pytest.mark.skipif(
     not AICR_BIN,
-    reason="AICR_BIN does not name the reference's aicr binary (build it with shared/tools/build-reference.sh)",
+    reason="AICR_BIN does not name the reference's aicr binary (build it from github.com/NVIDIA/aicr at v0.11.1: `go build ./cmd/aicr`)",
 )
 # What the reference's bundler writes at every toleration path of its registry when `aicr bundle`
 # is given no --system-node-toleration / --accelerated-node-toleration: tolerate everything.
