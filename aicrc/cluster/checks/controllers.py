@@ -8,7 +8,17 @@ so it checks that the webhook is registered and has ready endpoints behind it.
 
 from __future__ import annotations
 
-from aicrc.cluster.checks.view import JSON, ClusterView, Finding, condition, condition_text, failed, labelled, name_of, passed, skipped
+from aicrc.cluster.checks.view import (
+    JSON,
+    ClusterView,
+    Finding,
+    condition,
+    condition_text,
+    labelled,
+    name_of,
+    skipped,
+    verdict,
+)
 from aicrc.records import Record
 
 
@@ -52,9 +62,7 @@ def robust_controller(view: ClusterView) -> Finding:
     view.saw(f"CustomResourceDefinition {operator.crd}: {'present' if present else 'not found'}")
     if not present:
         problems.append(f"CRD {operator.crd} is not installed")
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"the {operator.component} controller is available and its validating webhook has ready endpoints")
+    return verdict(problems, f"the {operator.component} controller is available and its validating webhook has ready endpoints")
 
 
 def _webhook_problems(view: ClusterView, configuration: JSON) -> list[str]:
@@ -99,9 +107,8 @@ def inference_gateway(view: ClusterView) -> Finding:
         view.saw(f"the recipe's {GATEWAY_COMPONENT} manifests: no Gateway")
         problems.append(f"the recipe's {GATEWAY_COMPONENT} manifests hold no Gateway to check")
     problems += view.missing_crds(GATEWAY_CRDS)
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"{len(gateways)} Gateway(s) programmed, their GatewayClass accepted, and the Gateway API and inference CRDs installed")
+    installed = "the Gateway API and inference CRDs installed"
+    return verdict(problems, f"{len(gateways)} Gateway(s) programmed, their GatewayClass accepted, and {installed}")
 
 
 def _condition_problem(view: ClusterView, what: str, path: str, kind: str) -> list[str]:

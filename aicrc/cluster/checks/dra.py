@@ -9,7 +9,7 @@ cluster is not what the recipe describes. A read that is refused (403) or unansw
 
 from __future__ import annotations
 
-from aicrc.cluster.checks.view import JSON, ClusterView, Finding, failed, name_of, passed
+from aicrc.cluster.checks.view import JSON, ClusterView, Finding, failed, name_of, verdict
 from aicrc.cluster.kube import KubeError
 
 DRIVER_COMPONENT = "nvidia-dra-driver-gpu"
@@ -61,9 +61,7 @@ def dra_support(view: ClusterView) -> Finding:
     view.saw(f"ResourceSlices of driver {GPU_DRIVER}: {len(gpu_slices)}, {devices} devices on {len(nodes)} nodes")
     if not devices:
         problems.append(f"no ResourceSlice advertises a {GPU_DRIVER} device")
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"DRA serves {devices} GPUs on {len(nodes)} nodes through DeviceClass {GPU_DRIVER}")
+    return verdict(problems, f"DRA serves {devices} GPUs on {len(nodes)} nodes through DeviceClass {GPU_DRIVER}")
 
 
 def secure_accelerator_access(view: ClusterView) -> Finding:
@@ -85,9 +83,7 @@ def secure_accelerator_access(view: ClusterView) -> Finding:
         view.saw(f"Pod {line}")
     if exposed:
         problems.append(f"{len(exposed)} workload pod(s) mount GPU device files from the host: {', '.join(exposed)}")
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"GPUs are claimed through DeviceClass {GPU_DRIVER}; no workload pod mounts host GPU devices")
+    return verdict(problems, f"GPUs are claimed through DeviceClass {GPU_DRIVER}; no workload pod mounts host GPU devices")
 
 
 def _namespace(pod: JSON) -> str:

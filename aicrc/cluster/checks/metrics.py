@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from aicrc.cluster.checks.view import JSON, ClusterView, Finding, condition, condition_text, failed, passed, skipped
+from aicrc.cluster.checks.view import JSON, ClusterView, Finding, condition, condition_text, skipped, verdict
 
 GPU_OPERATOR = "gpu-operator"
 ADAPTER = "prometheus-adapter"
@@ -35,9 +35,7 @@ def accelerator_metrics(view: ClusterView) -> Finding:
     missing = [name for name in DCGM_METRICS if not series.get(name)]
     if missing:
         problems.append(f"Prometheus has no series of {', '.join(missing)}")
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"Prometheus holds the DCGM exporter's {', '.join(DCGM_METRICS)}")
+    return verdict(problems, f"Prometheus holds the DCGM exporter's {', '.join(DCGM_METRICS)}")
 
 
 def ai_service_metrics(view: ClusterView) -> Finding:
@@ -58,9 +56,7 @@ def ai_service_metrics(view: ClusterView) -> Finding:
         view.saw(f"custom.metrics.k8s.io/v1beta1: serves {len(served)} metrics, {len(wanted) - len(absent)} of the adapter's {len(wanted)}")
         if absent:
             problems.append(f"the custom metrics API does not serve {', '.join(absent)}")
-    if problems:
-        return failed("; ".join(problems))
-    return passed("GPU metrics reach Prometheus and the custom metrics API serves them")
+    return verdict(problems, "GPU metrics reach Prometheus and the custom metrics API serves them")
 
 
 def pod_autoscaling(view: ClusterView) -> Finding:
@@ -87,9 +83,7 @@ def pod_autoscaling(view: ClusterView) -> Finding:
         problems.append(f"APIService {EXTERNAL_METRICS} is not available")
     elif empty := [name for name in external if not _external_values(view, name)]:
         problems.append(f"the external metrics {', '.join(empty)} have no value")
-    if problems:
-        return failed("; ".join(problems))
-    return passed("GPU metrics have values through the custom and external metrics APIs that HorizontalPodAutoscalers read")
+    return verdict(problems, "GPU metrics have values through the custom and external metrics APIs that HorizontalPodAutoscalers read")
 
 
 # ---- reads the checks share ---------------------------------------------------------------------

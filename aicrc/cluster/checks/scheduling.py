@@ -6,7 +6,7 @@ The reference then schedules two pods as a gang; aicrc, read-only, checks what m
 
 from __future__ import annotations
 
-from aicrc.cluster.checks.view import ClusterView, Finding, failed, passed, skipped
+from aicrc.cluster.checks.view import ClusterView, Finding, skipped, verdict
 
 COMPONENT = "kai-scheduler"
 # The Deployments of a working KAI scheduler, as the reference lists them.
@@ -20,6 +20,4 @@ def gang_scheduling(view: ClusterView) -> Finding:
     namespace = view.namespace(COMPONENT, COMPONENT)
     problems = [f"Deployment {namespace}/{name} is not available" for name in SERVICES if not view.deployment_ready(namespace, name)]
     problems += view.missing_crds(CRDS)
-    if problems:
-        return failed("; ".join(problems))
-    return passed(f"the KAI scheduler's {len(SERVICES)} services are available and its Queue and PodGroup kinds are installed")
+    return verdict(problems, f"the KAI scheduler's {len(SERVICES)} services are available and its Queue and PodGroup kinds are installed")

@@ -43,6 +43,11 @@ def failed(message: str, **measured: Any) -> Finding:
     return Finding("failed", message, **measured)
 
 
+def verdict(problems: list[str], passing: str) -> Finding:
+    """Failed with every problem found, or passed with what was seen to hold."""
+    return failed("; ".join(problems)) if problems else passed(passing)
+
+
 def skipped(message: str) -> Finding:
     return Finding("skipped", message)
 
