@@ -158,7 +158,8 @@ def _performance(args: argparse.Namespace, recipe: CompiledRecipe) -> Phase:
     from pathlib import Path
 
     from aicrc.cli.output import write_output
-    from aicrc.cluster.nccl import check_performance, job_manifest, read_results
+    from aicrc.cluster.nccl import check_performance, read_results
+    from aicrc.cluster.nccl_job import job_manifest
 
     results = read_results(Path(args.nccl_results), args.nccl_results) if args.nccl_results else None
     if args.nccl_job:
