@@ -127,3 +127,23 @@ def test_usage_errors_of_argparse_itself_do_not_exit(capsys: pytest.CaptureFixtu
     assert "the following arguments are required: B" in capsys.readouterr().err
     assert main(["compile", "--service"]) == ExitCode.USAGE_ERROR
     assert "--service: expected one argument" in capsys.readouterr().err
+
+
+def test_each_command_is_declared_by_the_module_the_table_names() -> None:
+    # a command line naming one command builds that command's parser alone, from its module
+    from aicrc.cli import app
+
+    for name in app.COMMANDS:
+        _, commands = app._parsers(name)
+        assert list(commands) == [name]
+    _, everything = app._parsers()
+    assert list(everything) == list(app.COMMANDS)
+
+
+def test_a_command_line_imports_only_its_own_command_module() -> None:
+    probe = "import sys; from aicrc.cli import main; main(['fmt', '--help']); print(sorted(m for m in sys.modules if 'cli.' in m))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert "aicrc.cli.fmt" in loaded
+    for other in ("aicrc.cli.bundle", "aicrc.cli.snapshot", "aicrc.cli.serve", "aicrc.cli.validate"):
+        assert other not in loaded
