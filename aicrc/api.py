@@ -15,7 +15,6 @@ import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +27,7 @@ from aicrc.compiler.evaluate.model import Resolved
 from aicrc.compiler.load import loader
 from aicrc.compiler.solve import Plan, solve
 from aicrc.compiler.syntax import ast
+from aicrc.records import Record
 from aicrc.source import SourceFile
 from aicrc.version import __version__
 
@@ -48,16 +48,18 @@ __all__ = [
 ]
 
 
-@dataclass
-class Compilation:
+class Compilation(Record):
     """One compiled recipe: the document that is printed, and what it was resolved from."""
 
     resolved: Resolved
     plan: Plan
-    sources: dict[str, SourceFile] = field(repr=False)
-    program: loader.Program = field(repr=False)
+    sources: dict[str, SourceFile]
+    program: loader.Program
     recipe_file: str | None = None  # the display name of the recipe's file, when compiled from one
-    overrides: Sequence[Override] = field(default=(), repr=False)
+    overrides: Sequence[Override] = ()
+
+    def __repr__(self) -> str:  # not the sources and the program, which are the whole library
+        return f"Compilation({self.resolved.recipe!r}, recipe_file={self.recipe_file!r})"
 
     @cached_property
     def document(self) -> dict[str, Any]:

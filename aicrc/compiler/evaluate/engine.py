@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -39,15 +38,16 @@ class Override(Record):
     value: Any
 
 
-@dataclass
 class _Unit:
-    """The statements one layer (or the recipe) contributes, features expanded in place."""
+    """The statements one layer (or the recipe) contributes, features expanded in place. (Plain
+    classes here, not dataclasses: see `model.Resolved`.)"""
 
-    name: str
-    kind: str
-    named: frozenset[str]  # the dimensions its `when` names
-    span: Span | None
-    steps: list[tuple[Step, Origin]] = field(default_factory=list)
+    def __init__(self, name: str, kind: str, named: frozenset[str], span: Span | None) -> None:
+        self.name = name
+        self.kind = kind
+        self.named = named  # the dimensions its `when` names
+        self.span = span
+        self.steps: list[tuple[Step, Origin]] = []
 
     @property
     def specificity(self) -> int:
@@ -58,17 +58,17 @@ class _Unit:
         return (KIND_RANK[self.kind], self.specificity)
 
 
-@dataclass
 class _Effects:
     """What a unit does, in the shape needed to compare it with the other units of its band."""
 
-    uses: dict[str, Span] = field(default_factory=dict)
-    drops: dict[str, Span] = field(default_factory=dict)
-    assignments: list[Assignment] = field(default_factory=list)
-    needs: list[tuple[str, str, Span]] = field(default_factory=list)
-    manifests: list[tuple[str, ManifestFile]] = field(default_factory=list)
-    requires: dict[tuple[str, str], list[Constraint]] = field(default_factory=dict)  # (phase or "", measurement)
-    checks: list[tuple[str, str]] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.uses: dict[str, Span] = {}
+        self.drops: dict[str, Span] = {}
+        self.assignments: list[Assignment] = []
+        self.needs: list[tuple[str, str, Span]] = []
+        self.manifests: list[tuple[str, ManifestFile]] = []
+        self.requires: dict[tuple[str, str], list[Constraint]] = {}  # (phase or "", measurement)
+        self.checks: list[tuple[str, str]] = []
 
     def final_values(self) -> dict[tuple[str, Path], Assignment]:
         return {(a.component, a.path): a for a in self.assignments}
@@ -157,12 +157,47 @@ def evaluate(
 
 
 def _select_layers(program: Program, criteria: dict[str, str]) -> list[_Unit]:
-    units = []
-    for layer in program.layers.values():
-        if layer.when is not None and not holds(layer.when, criteria, program.dimensions):
-            continue
-        units.append(_layer_unit(program, criteria, layer))
-    return units
+    index = _LAYER_INDEXES.get(program, partial(_LayerIndex, program))
+    return [_layer_unit(program, criteria, layer) for layer in index.applying(criteria)]
+
+
+class _LayerIndex:
+    """A program's layers grouped by the dimensions their `when` names, with the layers of each
+    group that apply to each combination of those dimensions' values, worked out when first asked:
+    a library of 130 layers has a dozen such groups, and compiling every combination of it asks
+    about the same few values again and again. Kept per program, whose layers and dimensions do
+    not change once it is loaded."""
+
+    def __init__(self, program: Program) -> None:
+        self.dimensions = program.dimensions
+        self.always: list[tuple[int, ast.Layer]] = []  # (position in the program, layer)
+        self.groups: dict[tuple[str, ...], list[tuple[int, ast.Layer]]] = defaultdict(list)
+        for position, layer in enumerate(program.layers.values()):
+            if layer.when is None:
+                self.always.append((position, layer))
+            else:
+                self.groups[tuple(sorted(predicate_dimensions(layer.when)))].append((position, layer))
+        self.applying_by_values: dict[tuple[tuple[str, ...], tuple[str | None, ...]], list[tuple[int, ast.Layer]]] = {}
+
+    def applying(self, criteria: dict[str, str]) -> list[ast.Layer]:
+        """The layers that apply, in the program's order."""
+        found = list(self.always)
+        for named, layers in self.groups.items():
+            key = (named, tuple(criteria.get(dimension) for dimension in named))
+            applying = self.applying_by_values.get(key)
+            if applying is None:
+                applying = [(i, layer) for i, layer in layers if holds(layer.when, criteria, self.dimensions)]  # type: ignore[arg-type]
+                self.applying_by_values[key] = applying
+            found += applying
+        found.sort(key=_position)
+        return [layer for _, layer in found]
+
+
+def _position(entry: tuple[int, ast.Layer]) -> int:
+    return entry[0]
+
+
+_LAYER_INDEXES: PerObject[_LayerIndex] = PerObject()
 
 
 # A layer whose expansion meets no `when ... enable` rule expands alike whatever the criteria: its
@@ -421,15 +456,15 @@ def _resolve_components(
     for name in sorted(members):
         definition = program.components[name]
         declared = {n.text: n.span for n in definition.needs}
-        components[name] = ResolvedComponent(
-            name=name,
-            definition=definition,
-            kind=definition.kind.text if definition.kind else "helm",
-            namespace=definition.namespace.text,  # type: ignore[union-attr] # required by check_references
-            values=trees[name].values,
-            history=trees[name].history,
-            needs={**declared, **{d: s for d, s in needs.get(name, {}).items() if d not in declared}},
-            manifests=_manifests([*program.component_defs[name].manifests, *added.get(name, ())], problems),
+        components[name] = ResolvedComponent(  # by position: a Record's fastest way in, once per component
+            name,
+            definition,
+            definition.kind.text if definition.kind else "helm",
+            definition.namespace.text,  # type: ignore[union-attr] # required by check_references
+            trees[name].values,
+            trees[name].history,
+            {**declared, **{d: s for d, s in needs.get(name, {}).items() if d not in declared}},
+            _manifests([*program.component_defs[name].manifests, *added.get(name, ())], problems),
         )
         if components[name].kind == "manifests" and not components[name].manifests:
             problems.add(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from aicrc import diagnostics as diag
@@ -25,8 +24,7 @@ class Manifest(Record):
     content: str
 
 
-@dataclass
-class ResolvedComponent:
+class ResolvedComponent(Record):
     name: str
     definition: ast.Component
     kind: str
@@ -34,7 +32,7 @@ class ResolvedComponent:
     values: dict[str, Any]
     history: dict[Path, list[Contribution]]
     needs: dict[str, Span]  # dependency -> where it was declared
-    manifests: list[Manifest] = field(default_factory=list)
+    manifests: list[Manifest]
 
     @property
     def chart(self) -> ast.Chart | None:
@@ -51,8 +49,7 @@ class Constraint(Record):
     origin: Origin
 
 
-@dataclass
-class Resolved:
+class Resolved(Record):
     recipe: str
     criteria: dict[str, str]
     layers: list[AppliedLayer]
@@ -61,7 +58,7 @@ class Resolved:
     constraints: list[Constraint]
     checks: dict[str, list[str]]
     check_constraints: dict[str, list[Constraint]]  # by validation phase
-    warnings: list[diag.Diagnostic] = field(default_factory=list)
+    warnings: list[diag.Diagnostic]
     # The criterion that bound each dimension as given (recipe, flag, file, snapshot); a bound
     # dimension without one took its default. `aicrc explain` names them.
-    given: dict[str, RawCriterion] = field(default_factory=dict)
+    given: dict[str, RawCriterion]

@@ -8,7 +8,6 @@ list (`a.b = 1` where `a = "x"`) is an error rather than a silent replacement.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from aicrc import diagnostics as diag
@@ -61,16 +60,19 @@ def same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
 
-@dataclass
 class ValueTree:
-    values: dict[str, Any] = field(default_factory=dict)
-    history: dict[Path, list[Contribution]] = field(default_factory=dict)
-    # The maps this tree may change in place, by id; a copy shares the others with its original
-    # until it changes them (copy on write). Held here, so that no id is reused while it is known.
-    _own: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
+    """One component's values and the history of each leaf. A plain class, not a dataclass (see
+    `model.Resolved`)."""
 
-    def __post_init__(self) -> None:
-        self._own[id(self.values)] = self.values
+    def __init__(self, values: dict[str, Any] | None = None, history: dict[Path, list[Contribution]] | None = None) -> None:
+        self.values: dict[str, Any] = {} if values is None else values
+        self.history: dict[Path, list[Contribution]] = {} if history is None else history
+        # The maps this tree may change in place, by id; a copy shares the others with its original
+        # until it changes them (copy on write). Held here, so that no id is reused while it is known.
+        self._own: dict[int, dict[str, Any]] = {id(self.values): self.values}
+
+    def __repr__(self) -> str:
+        return f"ValueTree({self.values!r})"
 
     def apply(self, assignment: Assignment) -> None:
         """Linear in the length of the path: a prefix of it is cut and hashed only where the tree

@@ -8,7 +8,6 @@ evaluator reads these tables and does no file I/O of its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -94,43 +93,33 @@ class ComponentDef(Record):
         return self.declaration.name.text
 
 
-@dataclass(frozen=True)
 class Program:
     """Every definition visible to a compilation, indexed by name, with the files they came from.
 
-    The loader fills it; every later stage only reads it (a new recipe makes a new Program).
+    The loader fills it; every later stage only reads it (a new recipe makes a new Program). A
+    plain class, not a dataclass: importing `dataclasses` took a compile with no cache 13 ms.
     """
 
-    roots: tuple[SearchRoot, ...]
-    sources: dict[str, SourceFile] = field(default_factory=dict)
-    modules: dict[str, ast.Module] = field(default_factory=dict)
-    dimensions: dict[str, DimensionDef] = field(default_factory=dict)
-    components: dict[str, ast.Component] = field(default_factory=dict)
-    features: dict[str, ast.Feature] = field(default_factory=dict)
-    layers: dict[str, ast.Layer] = field(default_factory=dict)
-    recipes: dict[str, ast.Recipe] = field(default_factory=dict)
-    # resolved at load time, by name
-    component_defs: dict[str, ComponentDef] = field(default_factory=dict)
-    bodies: dict[tuple[str, str], tuple[Step, ...]] = field(default_factory=dict)  # ("layer"|"feature"|"recipe", name)
-    used: dict[str, Span] = field(default_factory=dict)  # component -> the first `use` that names it
-    resolved_paths: dict[Path, str] = field(default_factory=dict)  # file on disk -> display name, loaded once
+    def __init__(self, roots: tuple[SearchRoot, ...]) -> None:
+        self.roots = roots
+        self.sources: dict[str, SourceFile] = {}
+        self.modules: dict[str, ast.Module] = {}
+        self.dimensions: dict[str, DimensionDef] = {}
+        self.components: dict[str, ast.Component] = {}
+        self.features: dict[str, ast.Feature] = {}
+        self.layers: dict[str, ast.Layer] = {}
+        self.recipes: dict[str, ast.Recipe] = {}
+        # resolved at load time, by name
+        self.component_defs: dict[str, ComponentDef] = {}
+        self.bodies: dict[tuple[str, str], tuple[Step, ...]] = {}  # ("layer"|"feature"|"recipe", name)
+        self.used: dict[str, Span] = {}  # component -> the first `use` that names it
+        self.resolved_paths: dict[Path, str] = {}  # file on disk -> display name, loaded once
 
     def copy(self) -> Program:
         """A program to extend with more files, sharing nothing mutable with this one."""
-        return Program(
-            self.roots,
-            dict(self.sources),
-            dict(self.modules),
-            dict(self.dimensions),
-            dict(self.components),
-            dict(self.features),
-            dict(self.layers),
-            dict(self.recipes),
-            dict(self.component_defs),
-            dict(self.bodies),
-            dict(self.used),
-            dict(self.resolved_paths),
-        )
+        copied = Program(self.roots)
+        copied.__dict__.update({name: dict(table) for name, table in vars(self).items() if isinstance(table, dict)})
+        return copied
 
     def body(self, kind: str, name: str) -> tuple[Step, ...]:
         return self.bodies[(kind, name)]
