@@ -5,30 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
-import yaml
-
 from aicrc import diagnostics as diag
+from aicrc.compiler.emit import plain_yaml
 from aicrc.compiler.syntax.ast import MAX_NESTING
-
-try:  # libyaml's emitter is several times faster; the pure-Python one gives the same text
-    from yaml import CSafeDumper as _BaseDumper
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeDumper as _BaseDumper  # type: ignore[assignment]
-
-
-class _Dumper(_BaseDumper):
-    pass
-
-
-def _represent_str(dumper: _Dumper, value: str) -> yaml.Node:
-    # Multi-line text (manifests) reads best as a literal block.
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _represent_str)
 
 
 @contextmanager
@@ -46,8 +28,34 @@ def _writable() -> Iterator[None]:
 
 
 def to_yaml(document: Any) -> str:
+    """Block-style YAML, keys in the document's order, text of several lines as `|` blocks.
+    `plain_yaml` writes the documents it can (most) without importing PyYAML; PyYAML the rest."""
     with _writable():
-        return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
+        return plain_yaml.dump(document) or _pyyaml_dump(document)
+
+
+def _pyyaml_dump(document: Any) -> str:
+    import yaml
+
+    text: str = yaml.dump(document, Dumper=_pyyaml_dumper(), sort_keys=False, allow_unicode=True, width=120)
+    return text
+
+
+@cache
+def _pyyaml_dumper() -> type[Any]:
+    """PyYAML's safe dumper, built on first use: importing PyYAML is what plain_yaml saves."""
+    import yaml
+
+    # libyaml's emitter is several times faster; the pure-Python one gives the same text
+    base: type[Any] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+    def represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+        # Multi-line text (manifests) reads best as a literal block.
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+    dumper: type[Any] = type("Dumper", (base,), {})
+    dumper.add_representer(str, represent_str)
+    return dumper
 
 
 def to_json(document: Any) -> str:
