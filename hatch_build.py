@@ -4,8 +4,10 @@ Lark of the build environment, as `aicrc/compiler/syntax/aicr.tables` (see that 
 aicrc then loads the tables instead of building the parser from the grammar on its first parse.
 
 It also ships the standard library and the recipes already parsed, as `aicr.asts` beside the
-tables (see `preparsed.py`). That takes aicrc's own parser, so it runs in a child Python that
-imports the source tree, keeping aicrc's modules out of the build's process.
+tables (see `preparsed.py`), and the digests of their manifests that the loader's YAML check passes,
+as `aicrc/compiler/load/manifests.valid` (see `known_manifests.py`). Those take aicrc's own code,
+so they are written by a child Python that imports the source tree, keeping aicrc's modules out of
+the build's process.
 
 Editable installs import the source tree, which has neither: they build the parser once and
 keep its tables in the cache, and parse every file.
@@ -24,6 +26,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 TABLES = "aicrc/compiler/syntax/aicr.tables"
 ASTS = "aicrc/compiler/syntax/aicr.asts"
+MANIFESTS = "aicrc/compiler/load/manifests.valid"
 
 
 class ParserTablesHook(BuildHookInterface):
@@ -42,14 +45,15 @@ class ParserTablesHook(BuildHookInterface):
         tables.write(os.path.join(self.root, "grammar", "aicr.lark"), out)
         build_data["force_include"][out] = TABLES
         asts = os.path.join(self._scratch.name, "aicr.asts")
-        write_asts = "import sys; from aicrc.compiler.syntax import parser, preparsed; preparsed.write(sys.argv[1], parser.parse)"
+        manifests = os.path.join(self._scratch.name, "manifests.valid")
         env = {key: value for key, value in os.environ.items() if not key.startswith("AICRC_")}
         # The checkout's own code first, then what this build process imports from: an isolated build
         # environment (pip's) holds Lark, the hook's dependency, only on this process's path.
         search = os.pathsep.join([self.root, *(folder for folder in sys.path if folder)])
         env.update(PYTHONPATH=search, AICRC_NO_CACHE="1")  # the checkout's own library, parsed afresh
-        subprocess.run([sys.executable, "-c", write_asts, asts], env=env, cwd=self.root, check=True)
+        subprocess.run([sys.executable, "-m", "aicrc.compiler.prebuilt", asts, manifests], env=env, cwd=self.root, check=True)
         build_data["force_include"][asts] = ASTS
+        build_data["force_include"][manifests] = MANIFESTS
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
         scratch = getattr(self, "_scratch", None)

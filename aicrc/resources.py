@@ -53,3 +53,18 @@ def recipes_dir() -> Path:
     from pathlib import Path
 
     return Path(locate("recipes"))
+
+
+def package_version(name: str) -> str:
+    """An installed package's `__version__`, read from its source without importing it; "" when
+    it is not installed. The tables the wheel ships (parsed files, checked manifests) name the Lark
+    and PyYAML they were made with, and importing those is what the tables save."""
+    import re
+    from importlib.util import find_spec
+
+    spec = find_spec(name)
+    if spec is None or spec.origin is None:
+        return ""
+    with open(spec.origin, encoding="utf-8") as handle:
+        found = re.search(r"""^__version__\s*(?::\s*str\s*)?=\s*["']([^"']+)["']""", handle.read(), re.MULTILINE)
+    return found.group(1) if found else ""

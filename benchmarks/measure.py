@@ -102,16 +102,15 @@ def installed_copy(site: Path) -> Path:
     PYTHONDONTWRITEBYTECODE leaves no bytecode)."""
     shutil.rmtree(site, ignore_errors=True)
     package = site / "aicrc"
-    shutil.copytree(ROOT / "aicrc", package, ignore=shutil.ignore_patterns("__pycache__", "aicr.tables", "aicr.asts"))
+    shutil.copytree(ROOT / "aicrc", package, ignore=shutil.ignore_patterns("__pycache__", "aicr.tables", "aicr.asts", "manifests.valid"))
     for folder in ("grammar", "stdlib", "recipes"):
         shutil.copytree(ROOT / folder, package / folder)
     sys.path.insert(0, str(ROOT))
     from aicrc.compiler.syntax import tables
 
     tables.write(str(package / "grammar" / "aicr.lark"), str(package / "compiler" / "syntax" / "aicr.tables"))
-    write_asts = "import sys; from aicrc.compiler.syntax import parser, preparsed; preparsed.write(sys.argv[1], parser.parse)"
-    asts = package / "compiler" / "syntax" / "aicr.asts"
-    subprocess.run([sys.executable, "-c", write_asts, str(asts)], env=environment(site, AICRC_NO_CACHE="1"), check=True)
+    prebuilt = [str(package / "compiler" / "syntax" / "aicr.asts"), str(package / "compiler" / "load" / "manifests.valid")]
+    subprocess.run([sys.executable, "-m", "aicrc.compiler.prebuilt", *prebuilt], env=environment(site, AICRC_NO_CACHE="1"), check=True)
     compileall.compile_dir(str(package), quiet=1)
     return site
 

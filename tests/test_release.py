@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,27 @@ def dist(tmp_path_factory: pytest.TempPathFactory, key: Path) -> Path:
 
 def test_release_writes_the_dists_and_their_evidence(dist: Path) -> None:
     assert sorted(path.name for path in dist.iterdir()) == sorted([WHEEL, SDIST, SBOM, PROVENANCE, "SHA256SUMS"])
+
+
+def test_the_wheel_ships_its_build_time_work_and_a_compile_without_cache_uses_it(dist: Path, tmp_path: Path) -> None:
+    # the parser's tables, the library and recipes parsed, their manifests checked: a compile with
+    # no cache from the unpacked wheel imports neither Lark nor PyYAML, and prints what a checkout does
+    site = tmp_path / "site"
+    with zipfile.ZipFile(dist / WHEEL) as wheel:
+        names = set(wheel.namelist())
+        wheel.extractall(site)
+    for shipped in ("aicrc/compiler/syntax/aicr.tables", "aicrc/compiler/syntax/aicr.asts", "aicrc/compiler/load/manifests.valid"):
+        assert shipped in names, shipped
+    probe = (
+        "import sys; from aicrc.cli import main; main(['compile', 'blackwell-eks-training']); "
+        "print('imported:', sorted(name for name in ('lark', 'yaml', 'networkx', 'dataclasses') if name in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(site), "AICRC_NO_CACHE": "1"}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True, check=True)
+    *document, imported = done.stdout.splitlines()
+    assert imported == "imported: []"
+    checkout = subprocess.run([sys.executable, "-m", "aicrc", "compile", "blackwell-eks-training"], capture_output=True, text=True)
+    assert "\n".join(document) + "\n" == checkout.stdout
 
 
 def test_checksums_cover_every_other_file(dist: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from aicrc import cache
 from aicrc import diagnostics as diag
+from aicrc.compiler.load import known_manifests
 from aicrc.compiler.load.files import read_source
 from aicrc.compiler.load.program import ComponentDef, ManifestFile, Program, Schema, Step, ValueWrite
 from aicrc.compiler.syntax import ast
@@ -126,7 +127,7 @@ class _Resolver:
             self.problems.add("E0306", f"manifest of component `{component}`: {first.message}", named.span, help=help)
             return None
         error = None
-        problem = _yaml_problem(source.text)
+        problem = yaml_problem(source.text)
         if problem is not None:
             line, col, message = problem
             self.program.sources[display] = source  # so the error can show the manifest's line
@@ -175,9 +176,11 @@ class _Resolver:
         return owner.path.parent / relative, os.path.normpath(f"{base}/{relative}").replace(os.sep, "/")
 
 
-def _yaml_problem(text: str) -> tuple[int, int, str] | None:
+def yaml_problem(text: str) -> tuple[int, int, str] | None:
     """Where a manifest stops being YAML (line, column, what), or None; remembered by content, so
-    a warm compile does not import the YAML parser."""
+    a warm compile does not import the YAML parser, and known for the manifests aicrc ships."""
+    if known_manifests.known_valid(text):
+        return None
     entry = cache.key("manifest-yaml", text)
     known = cache.load("manifest-yaml", entry)
     if isinstance(known, tuple) or known == "ok":

@@ -21,12 +21,10 @@ import io
 import marshal
 import os
 import pickle
-import re
 from collections.abc import Callable, Iterator
-from importlib.util import find_spec
 
 from aicrc.compiler.syntax import ast
-from aicrc.resources import grammar_path, locate
+from aicrc.resources import grammar_path, locate, package_version
 from aicrc.source import SourceFile
 from aicrc.version import __version__
 
@@ -85,18 +83,7 @@ def _tag() -> tuple[str, str, str]:
     for path in [grammar_path(), *sorted(os.path.join(folder, name) for name in os.listdir(folder) if name.endswith(".py"))]:
         with open(path, "rb") as handle:
             digest.update(handle.read())
-    return __version__, _lark_version(), digest.hexdigest()
-
-
-def _lark_version() -> str:
-    """Lark's version, read from its source: importing Lark costs a compile tens of milliseconds,
-    which this table exists to save."""
-    spec = find_spec("lark")
-    if spec is None or spec.origin is None:
-        return ""
-    with open(spec.origin, encoding="utf-8") as handle:
-        found = re.search(r"""^__version__\s*(?::\s*str\s*)?=\s*["']([^"']+)["']""", handle.read(), re.MULTILINE)
-    return found.group(1) if found else ""
+    return __version__, package_version("lark"), digest.hexdigest()
 
 
 def _digest(text: str) -> str:
