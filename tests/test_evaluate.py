@@ -134,3 +134,29 @@ def test_every_leaf_has_a_provenance_chain() -> None:
         assert set(leaf_paths(component.values)) == set(component.history), component.name
         for chain in component.history.values():
             assert chain and all(c.origin.span is not None for c in chain)
+
+
+def test_schema_warnings_are_the_same_for_a_library_compiled_many_times(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the verdicts on defaults are remembered with the component: a compile that overrides a bad
+    # default, or sets a bad value over a good one, must still see exactly its own warnings
+    files = {
+        "widget.aicr": 'component widget {\n    chart widget from "https://example.com/charts" version "1.2.0"\n'
+        '    namespace widgets\n    schema "widget.schema.json"\n    values { replicas = "one"  image.tag = "v1" }\n}\n'
+        "layer widget-everywhere: base { use widget }\n"
+        "layer widget-eks: environment when service == eks { set widget.image.tag = 5 }\n"
+        "layer widget-gke: environment when service == gke { set widget.replicas = 2 }\n",
+        "widget.schema.json": '{"type": "object", "properties": {"replicas": {"type": "integer"},'
+        ' "image": {"type": "object", "properties": {"tag": {"type": "string"}}}}}',
+    }
+    library = library_with(tmp_path / "once", files, monkeypatch)
+
+    def schema_warnings(compiled: aicrc.Compilation) -> list[tuple[str, str]]:
+        return [(w.code, w.message) for w in compiled.warnings if w.code in ("W0002", "W0003")]
+
+    for service in ("kind", "eks", "gke", "kind", "eks", "gke"):
+        again = schema_warnings(library.compile({"service": service}))
+        fresh = schema_warnings(library_with(tmp_path / service, files, monkeypatch).compile({"service": service}))
+        assert again == fresh, service
+    assert [message for _, message in fresh] == []  # gke sets replicas to an integer; the tag default is a string
+    eks = schema_warnings(library.compile({"service": "eks"}))
+    assert [code for code, _ in eks] == ["W0003", "W0003"], eks  # the bad default and the bad tag

@@ -17,6 +17,7 @@ from aicrc import diagnostics as diag
 from aicrc.compiler.evaluate.memo import PerObject
 from aicrc.compiler.evaluate.model import ResolvedComponent
 from aicrc.compiler.evaluate.schemas import check_value
+from aicrc.compiler.evaluate.values import Contribution, Path
 from aicrc.compiler.load.program import Program
 from aicrc.source import Span
 
@@ -48,23 +49,35 @@ def schema_warnings(components: Iterable[ResolvedComponent], program: Program) -
         chart = definition.declaration.chart
         chart_name = chart.name.text if chart else component.name
         allowed = _ALLOWED.get(definition, set)
+        defaults = _DEFAULT_VERDICTS.get(definition, dict)
         for path, chain in component.history.items():
+            known = defaults.get(path)
+            if known is not None and known[0] is chain:
+                found += known[1]
+                continue
             winner = chain[-1]
             seen = (path, _identity(winner.value))
             if seen in allowed:
-                continue
-            at = winner.origin.span
-            problems = list(check_value(component.name, path, winner.value, definition.schema, chart_name, ("W0002", "W0003"), at, at))
-            if problems:
-                found += problems
+                problems: list[diag.Diagnostic] = []
             else:
-                allowed.add(seen)
+                at = winner.origin.span
+                problems = list(check_value(component.name, path, winner.value, definition.schema, chart_name, ("W0002", "W0003"), at, at))
+                if not problems:
+                    allowed.add(seen)
+            found += problems
+            if len(chain) == 1 and winner.origin.kind == "component":
+                defaults[path] = (chain, problems)
     return found
 
 
 # What a component's schema allows, (path, value) by (path, value), remembered with its definition:
 # most compiles against a library set the same values.
 _ALLOWED: PerObject[set[tuple[tuple[str, ...], object]]] = PerObject()
+# The verdict on each of a component's defaults, by path, with the history it was reached for.
+# Every compile shares the history of a default no layer changed with the component's tree of
+# defaults (the very list), so that identity finds most values' verdicts without a look at them;
+# the list is held here, so its identity cannot pass to another.
+_DEFAULT_VERDICTS: PerObject[dict[Path, tuple[list[Contribution], list[diag.Diagnostic]]]] = PerObject()
 
 
 def _identity(value: object) -> object:
