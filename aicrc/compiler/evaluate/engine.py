@@ -176,7 +176,7 @@ class _LayerIndex:
             if layer.when is None:
                 self.always.append((position, layer))
             else:
-                self.groups[tuple(sorted(predicate_dimensions(layer.when)))].append((position, layer))
+                self.groups[_NAMED.get(layer.when, partial(_named_dimensions, layer.when))].append((position, layer))
         self.applying_by_values: dict[tuple[tuple[str, ...], tuple[str | None, ...]], list[tuple[int, ast.Layer]]] = {}
 
     def applying(self, criteria: dict[str, str]) -> list[ast.Layer]:
@@ -197,7 +197,14 @@ def _position(entry: tuple[int, ast.Layer]) -> int:
     return entry[0]
 
 
+def _named_dimensions(predicate: ast.Predicate) -> tuple[str, ...]:
+    return tuple(sorted(predicate_dimensions(predicate)))
+
+
 _LAYER_INDEXES: PerObject[_LayerIndex] = PerObject()
+# The dimensions each predicate names, kept with the predicate: a recipe file compiles against a
+# copy of its library's program, whose index is built anew from the same layers.
+_NAMED: PerObject[tuple[str, ...]] = PerObject()
 
 
 # A layer whose expansion meets no `when ... enable` rule expands alike whatever the criteria: its
