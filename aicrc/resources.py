@@ -62,9 +62,12 @@ def package_version(name: str) -> str:
     import re
     from importlib.util import find_spec
 
-    spec = find_spec(name)
-    if spec is None or spec.origin is None:
+    try:
+        spec = find_spec(name)
+        if spec is None or spec.origin is None:
+            return ""
+        with open(spec.origin, encoding="utf-8") as handle:
+            found = re.search(r"""^__version__\s*(?::\s*str\s*)?=\s*["']([^"']+)["']""", handle.read(), re.MULTILINE)
+    except (ImportError, ValueError, OSError, UnicodeDecodeError):  # installed oddly: compiled only, or not as source
         return ""
-    with open(spec.origin, encoding="utf-8") as handle:
-        found = re.search(r"""^__version__\s*(?::\s*str\s*)?=\s*["']([^"']+)["']""", handle.read(), re.MULTILINE)
     return found.group(1) if found else ""

@@ -122,3 +122,12 @@ def test_a_list_for_another_aicrc_pyyaml_or_check_is_not_used(monkeypatch: pytes
             assert not known_manifests.known_valid(text)
     monkeypatch.setattr(known_manifests, "_known", None)
     assert known_manifests.known_valid(text)  # the same list, read again: it was the tag
+
+
+@pytest.mark.usefixtures("checked")
+def test_a_copy_without_its_source_files_checks_every_manifest(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # the tag names the checking code; an install that ships only bytecode cannot show it matches
+    text = MANIFESTS[0].read_bytes().decode("utf-8")
+    monkeypatch.setattr(known_manifests, "__file__", str(tmp_path / "known_manifests.py"))
+    monkeypatch.setattr(known_manifests, "_known", None)
+    assert not known_manifests.known_valid(text)

@@ -57,9 +57,10 @@ def _shipped() -> frozenset[str]:
         try:
             with open(SHIPPED, encoding="utf-8") as handle:
                 tag, *digests = handle.read().splitlines()
-        except (OSError, UnicodeDecodeError, ValueError):  # a source checkout has none
+            current = _tag()
+        except (OSError, UnicodeDecodeError, ValueError):  # a source checkout has none; a copy without its .py files can't tell
             return _known
-        if tag == _tag():
+        if tag == current:
             _known = frozenset(digests)
     return _known
 
