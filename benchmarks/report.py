@@ -11,8 +11,8 @@ interleaved rounds. What it measures, against the targets of issue 13:
 1. a warm `aicrc compile` of the flagship (YAML, JSON, `--format aicr -o`), replayed from the
    output cache: at most 1.0x `aicr recipe` for the same leaf;
 2. a compile with no cache at all (AICRC_NO_CACHE=1): at most 4x;
-3. in-process, the library loaded: a compile (with its document) at most 2 ms median; `aicrc
-   matrix` at least 2,000 combinations a second;
+3. in-process, the library loaded (in a child process of its own): a compile (with its document)
+   at most 2 ms median; `aicrc matrix` at least 2,000 combinations a second;
 4. scale, on libraries from `synthetic.py` up to 10,000 components and 1,000 layers: a compile of
    the largest at most 1 s, the fitted exponent of compile time against size at most 1.1, and the
    language server's re-analysis after a one-character edit of one file at most 100 ms;
