@@ -3,7 +3,8 @@
 Layers that apply to the criteria are grouped into precedence bands by (kind, specificity); bands
 apply lowest first, so a higher band overrides silently (and `explain` shows what it overrode).
 Inside one band the order of layers is arbitrary, so any disagreement between two of them is an
-error that names both places.
+error that names both places. Which layers apply, and what each contributes with its features
+expanded (a `Unit`), is `selection.py`'s.
 """
 
 from __future__ import annotations
@@ -18,16 +19,15 @@ from aicrc import diagnostics as diag
 from aicrc.compiler.evaluate.criteria import RawCriterion, bind
 from aicrc.compiler.evaluate.memo import PerObject
 from aicrc.compiler.evaluate.model import AppliedLayer, Constraint, Manifest, Resolved, ResolvedComponent
-from aicrc.compiler.evaluate.predicates import holds
+from aicrc.compiler.evaluate.selection import Unit, expand, select_layers
 from aicrc.compiler.evaluate.values import Assignment, Origin, Path, ValueTree, same
 from aicrc.compiler.evaluate.warnings import schema_warnings, unmatched_dimensions, unused_components
 from aicrc.compiler.load.program import ComponentDef, ManifestFile, Program, Step
 from aicrc.compiler.load.resolve import to_python
 from aicrc.compiler.syntax import ast
-from aicrc.compiler.syntax.walk import Visitor, predicate_dimensions
+from aicrc.compiler.syntax.walk import Visitor
 from aicrc.records import Record
 from aicrc.source import Span
-from aicrc.vocabulary import KIND_RANK
 
 
 class Override(Record):
@@ -36,26 +36,6 @@ class Override(Record):
     component: str
     path: Path
     value: Any
-
-
-class _Unit:
-    """The statements one layer (or the recipe) contributes, features expanded in place. (Plain
-    classes here, not dataclasses: see `model.Resolved`.)"""
-
-    def __init__(self, name: str, kind: str, named: frozenset[str], span: Span | None) -> None:
-        self.name = name
-        self.kind = kind
-        self.named = named  # the dimensions its `when` names
-        self.span = span
-        self.steps: list[tuple[Step, Origin]] = []
-
-    @property
-    def specificity(self) -> int:
-        return len(self.named)
-
-    @property
-    def precedence(self) -> tuple[int, int]:
-        return (KIND_RANK[self.kind], self.specificity)
 
 
 class _Effects:
@@ -86,11 +66,11 @@ def evaluate(
         raw = [RawCriterion(b.dimension.text, b.value.text, b.span) for b in recipe.bindings] + raw
     bound = bind(raw, program.dimensions)
 
-    units = _select_layers(program, bound)
+    units = select_layers(program, bound)
     warnings = unmatched_dimensions((unit.named for unit in units), bound, recipe.name.span if recipe else None)
     if recipe is not None:
-        recipe_unit = _Unit(recipe.name.text, "recipe", frozenset(bound), recipe.span)
-        _expand(program, bound, recipe_unit, ("recipe", recipe.name.text), None, None)
+        recipe_unit = Unit(recipe.name.text, "recipe", frozenset(bound), recipe.span)
+        expand(program, bound, recipe_unit, ("recipe", recipe.name.text), None, None)
         units.append(recipe_unit)
 
     members: dict[str, Span | None] = {}
@@ -153,116 +133,12 @@ def evaluate(
     )
 
 
-# ---- selecting and expanding layers --------------------------------------------------------------
+# ---- precedence bands and what each unit does ----------------------------------------------------
 
 
-def _select_layers(program: Program, criteria: dict[str, str]) -> list[_Unit]:
-    index = _LAYER_INDEXES.get(program, partial(_LayerIndex, program))
-    return [_layer_unit(program, criteria, layer) for layer in index.applying(criteria)]
-
-
-class _LayerIndex:
-    """A program's layers grouped by the dimensions their `when` names, with the layers of each
-    group that apply to each combination of those dimensions' values, worked out when first asked:
-    a library of 130 layers has a dozen such groups, and compiling every combination of it asks
-    about the same few values again and again. Kept per program, whose layers and dimensions do
-    not change once it is loaded."""
-
-    def __init__(self, program: Program) -> None:
-        self.dimensions = program.dimensions
-        self.always: list[tuple[int, ast.Layer]] = []  # (position in the program, layer)
-        self.groups: dict[tuple[str, ...], list[tuple[int, ast.Layer]]] = defaultdict(list)
-        for position, layer in enumerate(program.layers.values()):
-            if layer.when is None:
-                self.always.append((position, layer))
-            else:
-                self.groups[_NAMED.get(layer.when, partial(_named_dimensions, layer.when))].append((position, layer))
-        self.applying_by_values: dict[tuple[tuple[str, ...], tuple[str | None, ...]], list[tuple[int, ast.Layer]]] = {}
-
-    def applying(self, criteria: dict[str, str]) -> list[ast.Layer]:
-        """The layers that apply, in the program's order."""
-        found = list(self.always)
-        for named, layers in self.groups.items():
-            key = (named, tuple(criteria.get(dimension) for dimension in named))
-            applying = self.applying_by_values.get(key)
-            if applying is None:
-                applying = [(i, layer) for i, layer in layers if holds(layer.when, criteria, self.dimensions)]  # type: ignore[arg-type]
-                self.applying_by_values[key] = applying
-            found += applying
-        found.sort(key=_position)
-        return [layer for _, layer in found]
-
-
-def _position(entry: tuple[int, ast.Layer]) -> int:
-    return entry[0]
-
-
-def _named_dimensions(predicate: ast.Predicate) -> tuple[str, ...]:
-    return tuple(sorted(predicate_dimensions(predicate)))
-
-
-_LAYER_INDEXES: PerObject[_LayerIndex] = PerObject()
-# The dimensions each predicate names, kept with the predicate: a recipe file compiles against a
-# copy of its library's program, whose index is built anew from the same layers.
-_NAMED: PerObject[tuple[str, ...]] = PerObject()
-
-
-# A layer whose expansion meets no `when ... enable` rule expands alike whatever the criteria: its
-# unit is worked out once, and used again while the program holds the very bodies it was expanded
-# from (another library, or an edited file, has new ones). Units are read, never changed, once made.
-Bodies = tuple[tuple[tuple[str, str], tuple[Step, ...]], ...]
-_EXPANDED: PerObject[tuple[_Unit, Bodies]] = PerObject()
-
-
-def _layer_unit(program: Program, criteria: dict[str, str], layer: ast.Layer) -> _Unit:
-    known = _EXPANDED.find(layer)
-    if known is not None and all(program.bodies.get(key) is body for key, body in known[1]):
-        return known[0]
-    unit = _Unit(layer.name.text, layer.kind.text, predicate_dimensions(layer.when), layer.name.span)
-    expanded_from: list[tuple[tuple[str, str], tuple[Step, ...]]] = []
-    if not _expand(program, criteria, unit, ("layer", layer.name.text), None, None, expanded_from=expanded_from):
-        _EXPANDED.remember(layer, (unit, tuple(expanded_from)))
-    return unit
-
-
-def _expand(
-    program: Program,
-    criteria: dict[str, str],
-    unit: _Unit,
-    body: tuple[str, str],
-    feature: str | None,
-    rule: Span | None,
-    active: tuple[str, ...] = (),
-    expanded_from: list[tuple[tuple[str, str], tuple[Step, ...]]] | None = None,
-) -> bool:
-    """Inline enabled features into the unit, so they apply at the enabling layer's precedence.
-    `body` names what to expand (("layer", name), ("feature", name)); `expanded_from` hears of each
-    body used. True when a `when ... enable` rule was met: the expansion depends on the criteria."""
-    steps = program.body(*body)
-    if expanded_from is not None:
-        expanded_from.append((body, steps))
-    ruled = False
-    for step in steps:
-        statement = step.statement
-        if isinstance(statement, (ast.Enable, ast.Rule)):
-            if isinstance(statement, ast.Rule):
-                ruled = True
-                if not holds(statement.when, criteria, program.dimensions):
-                    continue
-            enabled_at = statement.span  # where the feature was switched on, for `explain`
-            for name in statement.features:
-                if name.text in active:  # a feature that (indirectly) enables itself adds nothing new
-                    continue
-                nested = ("feature", name.text)
-                ruled |= _expand(program, criteria, unit, nested, name.text, enabled_at, (*active, name.text), expanded_from)
-            continue
-        unit.steps.append((step, Origin(unit.name, unit.kind, statement.span, feature, rule)))
-    return ruled
-
-
-def _bands(units: list[_Unit]) -> list[list[_Unit]]:
+def _bands(units: list[Unit]) -> list[list[Unit]]:
     ordered = sorted(units, key=lambda u: (u.precedence, u.name))
-    bands: list[list[_Unit]] = []
+    bands: list[list[Unit]] = []
     for unit in ordered:
         if bands and bands[-1][0].precedence == unit.precedence:
             bands[-1].append(unit)
@@ -274,7 +150,7 @@ def _bands(units: list[_Unit]) -> list[list[_Unit]]:
 _EFFECTS: PerObject[_Effects] = PerObject()  # what a unit does, read but never changed
 
 
-def _effects(unit: _Unit) -> _Effects:
+def _effects(unit: Unit) -> _Effects:
     collector = _EffectsCollector()
     for step, origin in unit.steps:
         collector.step, collector.origin = step, origin
@@ -325,7 +201,7 @@ class _EffectsCollector(Visitor):
 # ---- equal precedence must agree -----------------------------------------------------------------
 
 
-def _check_band(band: list[_Unit], effects: list[_Effects]) -> None:
+def _check_band(band: list[Unit], effects: list[_Effects]) -> None:
     if len(band) < 2:
         return
     values = [e.final_values() for e in effects]
@@ -368,8 +244,8 @@ def _may_disagree(effects: list[_Effects], values: list[dict[tuple[str, Path], A
 
 
 def _compare(
-    a: _Unit,
-    b: _Unit,
+    a: Unit,
+    b: Unit,
     ea: _Effects,
     eb: _Effects,
     va: dict[tuple[str, Path], Assignment],
