@@ -23,6 +23,17 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A test's own empty cache folder, with nothing in the environment that changes what a cached
+    compile prints (NO_COLOR) or adds lines of its own (AICRC_DEBUG)."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("AICRC_CACHE_DIR", str(folder))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("AICRC_DEBUG", raising=False)
+    return folder
+
+
+@pytest.fixture
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     """The one switch that rewrites goldens: syrupy's own `--snapshot-update`."""
     return bool(request.config.getoption("update_snapshots"))

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
+
+import jsonschema
 
 import aicrc
-from tests.conftest import GOLDEN
+from tests.conftest import GOLDEN, ROOT
+
+# The CTRF report schema (its licence beside it), which `aicrc validate --format ctrf` must meet.
+CTRF_SCHEMA = ROOT / "tests" / "fixtures" / "snapshots" / "ctrf" / "ctrf-schema-0.0.json"
 
 
 def library_with(tmp_path: Path, files: dict[str, str], monkeypatch) -> aicrc.Library:
@@ -34,3 +41,11 @@ def column_of(text: str, marker: str, occurrence: int) -> int:
     for _ in range(occurrence):
         index = text.index(marker, index + 1)
     return index + 1
+
+
+def valid_ctrf(text: str) -> dict[str, Any]:
+    """A CTRF report read from `text`, having passed the CTRF schema with its formats checked."""
+    report: dict[str, Any] = json.loads(text)
+    schema = json.loads(CTRF_SCHEMA.read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER).validate(report)
+    return report

@@ -17,14 +17,6 @@ from aicrc.resources import grammar_file
 from tests.conftest import FLAGSHIP, ROOT
 
 
-@pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("AICRC_CACHE_DIR", str(folder))
-    monkeypatch.delenv("AICRC_DEBUG", raising=False)
-    return folder
-
-
 def _copy_package(tmp_path: Path) -> Path:
     """An installed-looking copy: `site/aicrc` with the grammar and standard library beside it."""
     site = tmp_path / "site"

@@ -38,6 +38,16 @@ def _shortcut(workspace: Workspace, path: Path, text: str) -> loader.Program | N
     return with_edited_file(library, source, parse(source, store=False))
 
 
+def _edit(copy: Path, edit: tuple[str, str, str]) -> tuple[Path, str, str]:
+    """The library file an edit (file, old, new) is of, its text, and that text with the edit made
+    (it must apply)."""
+    relative, old, new = edit
+    path = copy / "stdlib" / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    return path, text, text.replace(old, new, 1)
+
+
 EDITS = {
     "a component's value": ("components/gpu-operator.aicr", "enabled = true", "enabled = false"),
     "a layer's value": ("layers/eks.aicr", "set ", "set gpu-operator.shortcut.tested = true\n    set "),
@@ -48,17 +58,14 @@ EDITS = {
 
 @pytest.mark.parametrize("what", EDITS)
 def test_an_edit_inside_a_file_gets_what_a_reload_gets(what: str, copy: Path) -> None:
-    relative, old, new = EDITS[what]
-    path = copy / "stdlib" / relative
-    text = path.read_text(encoding="utf-8")
-    assert old in text
+    path, text, edited = _edit(copy, EDITS[what])
     workspace = Workspace(copy)
-    quick = _shortcut(workspace, path, text.replace(old, new, 1))
-    full = loader.load_library(workspace.library().roots, texts={path.resolve(): text.replace(old, new, 1)})
+    quick = _shortcut(workspace, path, edited)
+    full = loader.load_library(workspace.library().roots, texts={path.resolve(): edited})
     assert quick is not None
     assert _document(quick) == _document(full)
     assert quick.component_defs.keys() == full.component_defs.keys() and quick.bodies.keys() == full.bodies.keys()
-    assert quick.sources[quick.resolved_paths[path.resolve()]].text == text.replace(old, new, 1)
+    assert quick.sources[quick.resolved_paths[path.resolve()]].text == edited
     assert workspace.library().sources[quick.resolved_paths[path.resolve()]].text == text  # the library itself is untouched
 
 
@@ -72,11 +79,8 @@ RELOADS = {
 
 @pytest.mark.parametrize("what", RELOADS)
 def test_an_edit_of_what_a_file_declares_or_uses_reloads(what: str, copy: Path) -> None:
-    relative, old, new = RELOADS[what]
-    path = copy / "stdlib" / relative
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    assert _shortcut(Workspace(copy), path, text.replace(old, new, 1)) is None
+    path, _, edited = _edit(copy, RELOADS[what])
+    assert _shortcut(Workspace(copy), path, edited) is None
 
 
 def test_the_workspace_reports_what_a_reload_would(copy: Path) -> None:

@@ -33,14 +33,6 @@ class Run(NamedTuple):
 
 
 @pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("AICRC_CACHE_DIR", str(folder))
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    return folder
-
-
-@pytest.fixture
 def aicrc(cache_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     """`aicrc ARGS...` as the installed program runs it."""
     compiles: list[list[str]] = []

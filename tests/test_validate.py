@@ -28,11 +28,11 @@ from aicrc.cluster.readiness import check_readiness
 from aicrc.cluster.snapshot import Snapshot, to_data
 from aicrc.cluster.versions import evaluate, parse_version
 from tests.conftest import FLAGSHIP, ROOT
+from tests.helpers import CTRF_SCHEMA, valid_ctrf
 
 SNAPSHOTS = ROOT / "tests" / "fixtures" / "snapshots"
 H200 = SNAPSHOTS / "h200-ubuntu-24.04.yaml"
 DEBIAN = SNAPSHOTS / "aicr-v0.11.1-no-gpu-debian-12.yaml"
-CTRF_SCHEMA = SNAPSHOTS / "ctrf" / "ctrf-schema-0.0.json"
 H100_EKS = ROOT / "recipes" / "h100-eks-training.aicr"
 
 KERNEL, K8S = "OS.sysctl./proc/sys/kernel/osrelease", "K8s.server.version"
@@ -221,9 +221,7 @@ def mixed(tmp_path: Path) -> Path:
 def test_ctrf_is_valid_against_the_ctrf_schema(mixed: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = validate(capsys, str(FLAGSHIP), "--snapshot", str(mixed), "--format", "ctrf")
     assert code == 1
-    report = json.loads(out)
-    schema = json.loads(CTRF_SCHEMA.read_text(encoding="utf-8"))
-    jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER).validate(report)
+    report = valid_ctrf(out)
     summary = report["results"]["summary"]
     assert (summary["tests"], summary["passed"], summary["failed"], summary["skipped"]) == (4, 2, 1, 1)
     tests = {test["name"]: test for test in report["results"]["tests"]}

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
@@ -30,11 +29,11 @@ from aicrc.cluster.kube import Target, connect
 from aicrc.cluster.nccl import parse_results
 from aicrc.compiler.emit.model import CompiledRecipe
 from tests.conftest import FLAGSHIP, ROOT
+from tests.helpers import valid_ctrf
 from tests.kube_replay import Answer, Replay, forbidden
 
 KUBE = ROOT / "tests" / "fixtures" / "kube"
 NCCL = ROOT / "tests" / "fixtures" / "nccl"
-CTRF_SCHEMA = ROOT / "tests" / "fixtures" / "snapshots" / "ctrf" / "ctrf-schema-0.0.json"
 H200 = ROOT / "tests" / "fixtures" / "snapshots" / "h200-ubuntu-24.04.yaml"
 H100_TRAINING = ROOT / "recipes" / "h100-eks-training.aicr"
 H100_INFERENCE = ROOT / "recipes" / "h100-eks-inference.aicr"
@@ -414,9 +413,7 @@ def test_ctrf_of_a_mixed_run_is_valid_and_junit_reads_back(tmp_path: Path, capsy
         kubeconfig = replay.kubeconfig(tmp_path)
         code, out, _ = validate(capsys, str(FLAGSHIP), "--phase", "conformance", "--kubeconfig", str(kubeconfig), "--format", "ctrf")
         assert code == 1
-        report = json.loads(out)
-        schema = json.loads(CTRF_SCHEMA.read_text(encoding="utf-8"))
-        jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER).validate(report)
+        report = valid_ctrf(out)
         summary = report["results"]["summary"]
         assert (summary["tests"], summary["passed"], summary["failed"], summary["skipped"]) == (8, 4, 3, 1)
         tests = {test["name"]: test for test in report["results"]["tests"]}
