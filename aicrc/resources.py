@@ -12,6 +12,7 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 _PACKAGE = os.path.dirname(os.path.realpath(__file__))
@@ -28,6 +29,20 @@ def locate(name: str) -> str:
         else:
             raise FileNotFoundError(f"aicrc is installed without its {name}/ folder (looked beside {_PACKAGE})")
     return _located[name]
+
+
+def shipped_texts(suffix: str | tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    """Each file of the standard library and the recipes whose name ends with `suffix`, in a fixed
+    order: its name as a library shows it (`stdlib/layers/eks.aicr`) and its text, read as bytes and
+    decoded as the loader reads files (no newline translation). For the wheel's build hook."""
+    for folder in ("stdlib", "recipes"):
+        top = locate(folder)
+        for directory, _subfolders, names in sorted(os.walk(top)):
+            for name in sorted(names):
+                if name.endswith(suffix):
+                    path = os.path.join(directory, name)
+                    with open(path, "rb") as handle:
+                        yield os.path.relpath(path, os.path.dirname(top)), handle.read().decode("utf-8")
 
 
 def grammar_path() -> str:

@@ -34,4 +34,10 @@ class SourceFile(Record):
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+        return text_sha256(self.text)
+
+
+def text_sha256(text: str) -> str:
+    """The sha256 of a text's UTF-8 bytes, in hex: how files and their parsed or checked forms are
+    found by content."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -16,7 +16,7 @@ import pytest
 from aicrc.compiler.load import known_manifests, resolve
 from aicrc.compiler.syntax import parser, preparsed
 from aicrc.resources import package_version
-from aicrc.source import SourceFile
+from aicrc.source import SourceFile, text_sha256
 from tests.conftest import ROOT
 
 SHIPPED = [*sorted((ROOT / "stdlib").rglob("*.aicr")), *sorted((ROOT / "recipes").glob("*.aicr"))]
@@ -108,7 +108,7 @@ def test_a_listed_text_is_not_checked_again_and_any_other_is(monkeypatch: pytest
     broken = "key: [unclosed\n"
     assert resolve.yaml_problem(broken) == (1, 15, "expected ',' or ']', but got '<stream end>'")
     # the list is trusted as the build wrote it (a wheel's own file, like its bytecode)
-    monkeypatch.setattr(known_manifests, "_known", frozenset({known_manifests._digest(broken)}))
+    monkeypatch.setattr(known_manifests, "_known", frozenset({text_sha256(broken)}))
     assert resolve.yaml_problem(broken) is None
 
 

@@ -15,11 +15,11 @@ import hashlib
 import os
 from collections.abc import Callable
 
-from aicrc.resources import locate, package_version
+from aicrc.resources import package_version, shipped_texts
+from aicrc.source import text_sha256
 from aicrc.version import __version__
 
 SHIPPED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "manifests.valid")
-_SUFFIXES = (".yaml", ".yml")
 
 _known: frozenset[str] | None = None
 
@@ -27,26 +27,15 @@ _known: frozenset[str] | None = None
 def known_valid(text: str) -> bool:
     """Whether the build checked this exact text and found it to be YAML."""
     known = _shipped()
-    return bool(known) and _digest(text) in known
+    return bool(known) and text_sha256(text) in known
 
 
 def write(out: str, problem: Callable[[str], object]) -> None:
     """List every YAML file under the standard library and the recipes in which `problem` (the
     loader's check, which imports this module) finds none, for the wheel's build hook."""
-    valid = sorted(_digest(text) for text in _texts() if problem(text) is None)
+    valid = sorted(text_sha256(text) for _, text in shipped_texts((".yaml", ".yml")) if problem(text) is None)
     with open(out, "w", encoding="utf-8") as handle:
         handle.write("\n".join([_tag(), *valid]) + "\n")
-
-
-def _texts() -> list[str]:
-    texts = []
-    for folder in ("stdlib", "recipes"):
-        for directory, _subfolders, names in sorted(os.walk(locate(folder))):
-            for name in sorted(names):
-                if name.endswith(_SUFFIXES):
-                    with open(os.path.join(directory, name), "rb") as handle:  # bytes, as the loader reads them
-                        texts.append(handle.read().decode("utf-8"))
-    return texts
 
 
 def _shipped() -> frozenset[str]:
@@ -74,7 +63,3 @@ def _tag() -> str:
         with open(os.path.join(folder, name), "rb") as handle:
             digest.update(handle.read())
     return f"aicrc {__version__} pyyaml {package_version('yaml')} code {digest.hexdigest()}"
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

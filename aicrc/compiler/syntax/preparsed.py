@@ -21,10 +21,10 @@ import io
 import marshal
 import os
 import pickle
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from aicrc.compiler.syntax import ast
-from aicrc.resources import grammar_path, locate, package_version
+from aicrc.resources import grammar_path, package_version, shipped_texts
 from aicrc.source import SourceFile
 from aicrc.version import __version__
 
@@ -37,27 +37,17 @@ _table: dict[str, bytes] | None = None
 def lookup(source: SourceFile) -> ast.Module | None:
     """The AST shipped for this exact text, shown under this file's name; None when there is none."""
     table = _shipped()
-    pickled = table.get(_digest(source.text)) if table else None
+    pickled = table.get(source.sha256) if table else None
     return _Unpickler(pickled, source.display).load() if pickled is not None else None
 
 
 def write(out: str, parse: Callable[[SourceFile], ast.Module]) -> None:
     """Parse every file of the standard library and the recipes with `parse` (the parser's, which
     imports this module) into the table at `out`, for the wheel's build hook."""
-    modules = {_digest(source.text): _pickle(parse(source), source.display) for source in _sources()}
+    sources = [SourceFile(display, text) for display, text in shipped_texts(".aicr")]
+    modules = {source.sha256: _pickle(parse(source), source.display) for source in sources}
     with open(out, "wb") as handle:
         marshal.dump({"tag": _tag(), "modules": modules}, handle)
-
-
-def _sources() -> Iterator[SourceFile]:
-    for folder in ("stdlib", "recipes"):
-        top = locate(folder)
-        for directory, _subfolders, names in sorted(os.walk(top)):
-            for name in sorted(names):
-                if name.endswith(".aicr"):
-                    path = os.path.join(directory, name)
-                    with open(path, "rb") as handle:  # bytes, as the loader reads them: no newline translation
-                        yield SourceFile(os.path.relpath(path, os.path.dirname(top)), handle.read().decode("utf-8"))
 
 
 def _shipped() -> dict[str, bytes]:
@@ -84,10 +74,6 @@ def _tag() -> tuple[str, str, str]:
         with open(path, "rb") as handle:
             digest.update(handle.read())
     return __version__, package_version("lark"), digest.hexdigest()
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _pickle(module: ast.Module, display: str) -> bytes:
