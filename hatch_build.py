@@ -9,8 +9,8 @@ as `aicrc/compiler/load/manifests.valid` (see `known_manifests.py`). Those take 
 so they are written by a child Python that imports the source tree, keeping aicrc's modules out of
 the build's process.
 
-Editable installs import the source tree, which has neither: they build the parser once and
-keep its tables in the cache, and parse every file.
+Editable installs import the source tree, which has none of these: they build the parser once and
+keep its tables in the cache, parse every file and check every manifest.
 """
 
 from __future__ import annotations
