@@ -11,7 +11,8 @@ from typing import Any
 from aicrc import diagnostics as diag
 from aicrc.compiler.syntax import ast
 from aicrc.compiler.syntax.ast import format_path
-from aicrc.lsp.analysis import Analysis, Ref, Workspace
+from aicrc.lsp.analysis import Analysis, Workspace
+from aicrc.lsp.references import Ref
 from aicrc.records import Record
 from aicrc.source import Span
 from aicrc.vocabulary import COMPONENT_KEYWORDS, DECLARATION_KEYWORDS, LAYER_KINDS, STATEMENT_KEYWORDS
