@@ -22,6 +22,7 @@ from kubernetes_validate.utils import all_versions
 
 from aicrc.cli import main
 from aicrc.cluster import agent as agents
+from aicrc.cluster import agent_job
 from aicrc.cluster.kube import APPLY_PATCH
 from aicrc.cluster.read import read_snapshot
 from aicrc.cluster.storage import ConfigMapRef, configmap_object
@@ -90,18 +91,18 @@ def completing(routes: dict[tuple[str, str], Answer] | None = None) -> Replay:
 # ---- the objects --------------------------------------------------------------------------------
 
 
-CONFIG = agents.AgentConfig(output=ConfigMapRef("gpu-operator", "h200"), scratch=False, namespace="aicrc")
+CONFIG = agent_job.AgentConfig(output=ConfigMapRef("gpu-operator", "h200"), scratch=False, namespace="aicrc")
 
 
 @pytest.mark.parametrize("version", sorted({all_versions()[0], all_versions()[-1]}))
 @pytest.mark.parametrize("kind", ["ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", "Job"])
 def test_every_object_the_agent_deploys_validates(kind: str, version: str) -> None:
-    (item,) = [item for item in agents.objects(CONFIG) if item["kind"] == kind]
+    (item,) = [item for item in agent_job.objects(CONFIG) if item["kind"] == kind]
     kubernetes_validate.validate(item, version, strict=True)
 
 
 def test_the_agent_may_write_its_one_configmap_and_only_list_what_the_collectors_read() -> None:
-    by_kind = {item["kind"]: item for item in agents.objects(CONFIG)}
+    by_kind = {item["kind"]: item for item in agent_job.objects(CONFIG)}
     role = by_kind["Role"]
     assert role["metadata"]["namespace"] == "gpu-operator"  # the ConfigMap's
     assert role["rules"] == [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["h200"], "verbs": ["create", "patch"]}]
@@ -114,7 +115,7 @@ def test_the_agent_may_write_its_one_configmap_and_only_list_what_the_collectors
 
 
 def test_the_job_runs_aicrc_snapshot_on_a_gpu_node_unprivileged() -> None:
-    job = agents.job(CONFIG)
+    job = agent_job.job(CONFIG)
     pod = job["spec"]["template"]["spec"]
     (container,) = pod["containers"]
     assert container["image"] == f"ghcr.io/aicrc/aicrc:{__version__}"
@@ -154,8 +155,8 @@ def test_the_agent_deploys_waits_reads_writes_and_cleans_up(tmp_path: Path, caps
     ]
     applied = [request for request in replay.requests if request.method == "PATCH"]
     assert all(r.content_type == APPLY_PATCH and r.query == {"fieldManager": ["aicrc"], "force": ["true"]} for r in applied)
-    config = agents.AgentConfig(output=ConfigMapRef("default", "aicrc-agent"), scratch=True)
-    assert [r.body for r in replay.writes() if r.method != "DELETE"] == agents.objects(config)
+    config = agent_job.AgentConfig(output=ConfigMapRef("default", "aicrc-agent"), scratch=True)
+    assert [r.body for r in replay.writes() if r.method != "DELETE"] == agent_job.objects(config)
     (delete_job,) = [r for r in replay.requests if (r.method, r.path) == ("DELETE", JOB)]
     assert delete_job.query == {"propagationPolicy": ["Background"]}  # its pod with it: the API's default orphans it
     assert replay.objects == {}  # nothing left behind

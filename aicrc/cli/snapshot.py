@@ -180,25 +180,26 @@ def _snapshot_by_agent(args: argparse.Namespace, output: ConfigMapRef | None) ->
     from aicrc import diagnostics as diag
     from aicrc.cli.options import cluster_target
     from aicrc.cli.output import report_error, write_output
-    from aicrc.cluster import agent as agents
+    from aicrc.cluster import agent_job
+    from aicrc.cluster.agent import Agent
     from aicrc.cluster.storage import ConfigMapRef, connect, is_namespace
     from aicrc.cluster.write import render
 
     if args.root is not None or args.no_kubernetes:
         raise UsageError("--agent takes the snapshot in the cluster: leave out --root and --no-kubernetes")
-    namespace = args.namespace or (output.namespace if output is not None else agents.DEFAULT_NAMESPACE)
+    namespace = args.namespace or (output.namespace if output is not None else agent_job.DEFAULT_NAMESPACE)
     if not is_namespace(namespace):
         raise UsageError(f"--namespace {namespace}: not a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)")
-    timeout = agents.DEFAULT_TIMEOUT_S if args.timeout is None else args.timeout
+    timeout = agent_job.DEFAULT_TIMEOUT_S if args.timeout is None else args.timeout
     if not timeout > 0:
         raise UsageError(f"--timeout {timeout:g}: must be more than 0 seconds")
-    config = agents.AgentConfig(
-        output=output or ConfigMapRef(namespace, agents.DEFAULT_NAME),
+    config = agent_job.AgentConfig(
+        output=output or ConfigMapRef(namespace, agent_job.DEFAULT_NAME),
         scratch=output is None,
-        image=args.image or agents.DEFAULT_IMAGE,
+        image=args.image or agent_job.DEFAULT_IMAGE,
         namespace=namespace,
-        node_selector=_node_selector(args.node_selector) or agents.DEFAULT_NODE_SELECTOR,
-        tolerations=_tolerations(args.toleration) or agents.TOLERATE_ALL,
+        node_selector=_node_selector(args.node_selector) or agent_job.DEFAULT_NODE_SELECTOR,
+        tolerations=_tolerations(args.toleration) or agent_job.TOLERATE_ALL,
         output_format=args.format if output is not None else "yaml",  # its own ConfigMap is read back here, then written in --format
         timeout=timeout,
         cleanup=not args.no_cleanup,
@@ -207,7 +208,7 @@ def _snapshot_by_agent(args: argparse.Namespace, output: ConfigMapRef | None) ->
     agent = None
     try:
         try:
-            agent = agents.Agent(connect(target), config, _progress())
+            agent = Agent(connect(target), config, _progress())
             agent.deploy()
             agent.wait()
             snapshot = agent.read()
